@@ -28,7 +28,9 @@ def check(session: Session, *, bucket: str, key: str, limit: int, window_seconds
     now = clock.now()
     since = now - timedelta(seconds=window_seconds)
     session.execute(
-        delete(RateEvent).where(RateEvent.bucket == bucket, RateEvent.key == key, RateEvent.created_at < since)
+        delete(RateEvent).where(
+            RateEvent.bucket == bucket, RateEvent.key == key, RateEvent.created_at < since
+        )
     )
     count, oldest = session.execute(
         select(func.count(), func.min(RateEvent.created_at)).where(

@@ -1,0 +1,93 @@
+"""Request dependencies shared by the JSON API and the pages: one unit of work per request,
+the current member (API token or session cookie), CSRF checks and the client's address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from fanloop.community.members import service as members
+from fanloop.community.members.models import Member
+from fanloop.core.config import Settings
+from fanloop.core.db import Database
+from fanloop.core.errors import Forbidden, NotAuthenticated
+from fanloop.core.security import constant_time_equal
+
+SESSION_COOKIE = "fanloop_session"
+CSRF_COOKIE = "fanloop_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed when the handler returns, rolled back if it raises."""
+    with request.app.state.database.unit_of_work() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def client_key(request: Request) -> str:
+    """The client's address, for rate limits on anonymous actions."""
+    settings: Settings = request.app.state.settings
+    if settings.trust_proxy:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return request.client.host if request.client else "unknown"
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Double-submit check: the token sent with the request must equal the CSRF cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not submitted or not constant_time_equal(cookie, submitted):
+        raise Forbidden("The form has expired or the CSRF token is missing; reload the page and try again.")
+
+
+def get_current_member(request: Request, session: SessionDep) -> Member | None:
+    """The member behind an API token, or behind the session cookie (then unsafe requests need the
+    CSRF header, because a browser sends cookies on its own)."""
+    raw = bearer_token(request)
+    if raw is not None:
+        member = members.member_for_api_token(session, raw=raw)
+        if member is None:
+            raise NotAuthenticated("The API token is not valid or was revoked.")
+        return None if member.is_suspended else member
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    member = members.member_for_session(session, token=cookie)
+    if member is not None and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
+        check_csrf(request, request.headers.get(CSRF_HEADER))
+    return None if member is None or member.is_suspended else member
+
+
+CurrentMember = Annotated[Member | None, Depends(get_current_member)]
+
+
+def require_member(member: CurrentMember) -> Member:
+    if member is None:
+        raise NotAuthenticated("Log in, or send an API token as 'Authorization: Bearer <token>'.")
+    return member
+
+
+RequiredMember = Annotated[Member, Depends(require_member)]
