@@ -1,0 +1,5 @@
+"""The ASGI application for servers: `uvicorn fanloop.asgi:app`."""
+
+from fanloop.app import create_app
+
+app = create_app()
