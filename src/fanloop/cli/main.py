@@ -87,7 +87,7 @@ def demo(
 ) -> None:
     """Create (once) and serve a demo community in an embedded SQLite file."""
     from fanloop.core.migrate import upgrade
-    from fanloop.demo.seed import DEMO_PASSWORD, is_seeded, seed_demo
+    from fanloop.demo.seed import DEMO_PASSWORD, demo_accounts, is_seeded, seed_demo
 
     settings = get_settings()
     upgrade(settings.effective_database_url)
@@ -109,9 +109,9 @@ def demo(
             f"Seeded {summary.members} members, {summary.posts} posts, {summary.replies} replies, "
             f"{summary.votes} votes."
         )
-    console.print(
-        f"Demo accounts (password [bold]{DEMO_PASSWORD}[/bold]): admin, lead_chen, staff_zhang, li_wei"
-    )
+    with database.unit_of_work() as session:
+        accounts = ", ".join(f"{m.handle} ({m.role})" for m in demo_accounts(session))
+    console.print(f"Demo accounts, password [bold]{DEMO_PASSWORD}[/bold]: {accounts}")
     database.dispose()
     if serve_after:
         serve(host=host, port=port, workers=1)

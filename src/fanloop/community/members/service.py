@@ -41,8 +41,10 @@ def sign_up(
     role: Role = Role.FAN,
     client_key: str | None = None,
     settings: Settings | None = None,
+    password_hash: str | None = None,
 ) -> Member:
-    """Create a member; handles and e-mail addresses are unique, case-insensitively."""
+    """Create a member; handles and e-mail addresses are unique, case-insensitively.
+    `password_hash` lets bulk creation (demo, imports) hash a shared password once."""
     handle, email = handle.strip().lower(), email.strip().lower()
     if not HANDLE_PATTERN.match(handle):
         raise Invalid("A handle is 3-30 characters: lower-case letters, digits and _.", field="handle")
@@ -66,7 +68,7 @@ def sign_up(
         handle=handle,
         email=email,
         display_name=display_name,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=Role(role).value,
         language=language if language in ("en", "zh_CN") else "en",
         bio="",
@@ -159,7 +161,7 @@ def list_api_tokens(session: Session, *, member: Member) -> list[ApiToken]:
 
 def revoke_api_token(session: Session, *, member: Member, token_id: int) -> ApiToken:
     require(member, Action.MANAGE_OWN_TOKENS)
-    token = session.get(ApiToken, token_id)
+    token = session.get(ApiToken, token_id) if 0 < token_id <= 2**63 - 1 else None
     if token is None or token.member_id != member.id:
         raise NotFound("No such token.")
     if token.revoked_at is None:
@@ -276,5 +278,26 @@ def _audit(session: Session, *, actor: Member, action: str, target: Member, reas
             target_id=target.id,
             reason=reason,
             created_at=clock.now(),
+        )
+    )
+
+
+def find_members(session: Session, *, actor: Member, query: str, limit: int = 20) -> list[Member]:
+    """Members whose handle, name or e-mail starts with the query (admins, to manage roles)."""
+    require(actor, Action.MANAGE_ROLES)
+    query = query.strip().lower().lstrip("@")[:100]
+    if not query:
+        return []
+    pattern = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(
+        session.scalars(
+            select(Member)
+            .where(
+                Member.handle.like(pattern, escape="\\")
+                | func.lower(Member.display_name).like(pattern, escape="\\")
+                | Member.email.like(pattern, escape="\\")
+            )
+            .order_by(Member.handle)
+            .limit(limit)
         )
     )

@@ -1,0 +1,229 @@
+"""Seed a believable bilingual demo community, reproducibly (fixed seed), through the real services.
+
+Posts are spread over the last eight weeks by moving the injectable clock, so hot/new ordering,
+status timelines and fan levels look like a community that has been running for a while."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fanloop.community.members import service as members
+from fanloop.community.members.models import Member
+from fanloop.community.posts import service as posts
+from fanloop.community.posts.models import Board, Post, Tag
+from fanloop.core import clock as clock_module
+from fanloop.core.config import Settings
+from fanloop.core.db import Database
+from fanloop.core.permissions import Role
+from fanloop.core.security import hash_password
+from fanloop.demo import content
+
+DEMO_PASSWORD = "fanloop-demo"
+STATUS_WEIGHTS = {
+    "open": 46,
+    "acknowledged": 14,
+    "planned": 10,
+    "in_progress": 8,
+    "shipped": 12,
+    "declined": 5,
+    "duplicate": 5,
+}
+STATUS_PATH = {
+    "acknowledged": ["acknowledged"],
+    "planned": ["acknowledged", "planned"],
+    "in_progress": ["acknowledged", "planned", "in_progress"],
+    "shipped": ["acknowledged", "planned", "in_progress", "shipped"],
+    "declined": ["declined"],
+}
+STATUS_NOTES = {
+    "acknowledged": ("已复现，感谢反馈。", "Reproduced, thanks for the report."),
+    "planned": ("已排入下个版本计划。", "Planned for an upcoming release."),
+    "in_progress": ("工程师正在处理。", "An engineer is working on it."),
+    "shipped": ("已在本周版本中发布。", "Shipped in this week's release."),
+    "declined": ("暂不考虑，原因见回复。", "Not planned for now; see the reply for why."),
+}
+
+
+class _CappedClock(clock_module.FrozenClock):
+    """A frozen clock that never runs past the real present: demo replies are not from the future."""
+
+    def __init__(self, start, limit) -> None:  # noqa: ANN001
+        super().__init__(start)
+        self.limit = limit
+
+    def set(self, at) -> None:  # noqa: ANN001
+        super().set(min(at, self.limit))
+
+
+@dataclass(slots=True)
+class DemoSummary:
+    members: int
+    posts: int
+    replies: int
+    votes: int
+
+
+def demo_accounts(session: Session) -> list[Member]:
+    """One account per role, to log in with."""
+    accounts = []
+    for role in ("admin", "lead", "staff", "fan"):
+        member = session.scalar(select(Member).where(Member.role == role).order_by(Member.id).limit(1))
+        if member is not None:
+            accounts.append(member)
+    return accounts
+
+
+def is_seeded(session: Session) -> bool:
+    return (session.scalar(select(func.count()).select_from(Post)) or 0) > 0
+
+
+def seed_demo(
+    database: Database,
+    *,
+    posts_count: int = 1000,
+    seed: int = 7,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoSummary:
+    """Create members, boards, tags, posts, replies, votes and status histories. Reproducible for a seed."""
+    rng = random.Random(seed)
+    settings = Settings(post_rate_limit=10**9, reply_rate_limit=10**9, signup_rate_limit=10**9)
+    previous_clock = clock_module.get_clock()
+    real_now = previous_clock.now().replace(minute=0, second=0, microsecond=0)
+    frozen = _CappedClock(real_now - timedelta(days=60), real_now)
+    clock_module.set_clock(frozen)
+    try:
+        with database.unit_of_work() as session:
+            member_ids = _seed_members(session, rng)
+            _seed_catalog(session)
+        specs = content.make_posts(rng, posts_count)
+        # Creation times, oldest first, denser towards today like a growing community.
+        offsets = sorted(rng.betavariate(1.6, 1.0) * 59 * 86400 for _ in specs)
+        totals = DemoSummary(members=len(member_ids["all"]), posts=0, replies=0, votes=0)
+        created: list[int] = []
+        for index, (spec, offset) in enumerate(zip(specs, offsets, strict=True)):
+            frozen.set(real_now - timedelta(days=60) + timedelta(seconds=offset))
+            with database.unit_of_work() as session:
+                post_id, replies, votes = _seed_post(
+                    session, rng, spec, member_ids, created, settings, frozen
+                )
+            created.append(post_id)
+            totals.posts += 1
+            totals.replies += replies
+            totals.votes += votes
+            if progress:
+                progress(index + 1, len(specs))
+        return totals
+    finally:
+        clock_module.set_clock(previous_clock)
+
+
+def _seed_members(session: Session, rng: random.Random) -> dict[str, list[int]]:
+    ids: dict[str, list[int]] = {"all": [], "fan": [], "staff": []}
+    shared_hash = hash_password(DEMO_PASSWORD)
+    for spec in content.make_members(rng):
+        member = members.sign_up(
+            session,
+            handle=spec.handle,
+            email=f"{spec.handle}@demo.fanloop.test",
+            password=DEMO_PASSWORD,
+            display_name=spec.display_name,
+            language=spec.lang,
+            role=Role(spec.role),
+            password_hash=shared_hash,
+        )
+        ids["all"].append(member.id)
+        ids["fan" if spec.role == "fan" else "staff"].append(member.id)
+    return ids
+
+
+def _seed_catalog(session: Session) -> None:
+    for position, (slug, name_en, name_zh, description) in enumerate(content.BOARDS):
+        session.add(
+            Board(slug=slug, name=name_en, name_zh=name_zh, description=description, position=position)
+        )
+    for slug, name_en, name_zh in content.TAGS:
+        session.add(Tag(slug=slug, name=name_en, name_zh=name_zh))
+    session.flush()
+
+
+def _seed_post(
+    session: Session,
+    rng: random.Random,
+    spec: content.PostSpec,
+    member_ids: dict[str, list[int]],
+    earlier: list[int],
+    settings: Settings,
+    frozen: clock_module.FrozenClock,
+) -> tuple[int, int, int]:
+    author = session.get(Member, rng.choice(member_ids["fan"]))
+    data = posts.PostInput(
+        board=spec.board,
+        kind=spec.kind,
+        title=spec.title,
+        body=spec.body,
+        tags=spec.tags,
+        device_model=spec.device_model,
+        os_version=spec.os_version,
+        steps_to_reproduce=spec.steps_to_reproduce,
+    )
+    post = posts.create_post(session, author=author, data=data, settings=settings)
+    start = frozen.now()
+    replies = _seed_replies(session, rng, spec, post, member_ids, settings, frozen)
+    voters = rng.sample(member_ids["fan"], k=min(len(member_ids["fan"]), int(rng.paretovariate(1.3)) - 1))
+    for voter_id in voters:
+        if voter_id != author.id:
+            posts.set_vote(session, member=session.get(Member, voter_id), post_id=post.id, voted=True)
+    status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
+    staff = session.get(Member, rng.choice(member_ids["staff"]))
+    if status == "duplicate" and earlier:
+        frozen.set(start + timedelta(hours=rng.uniform(1, 30)))
+        candidates = [pid for pid in earlier[-60:] if session.get(Post, pid).merged_into_id is None]
+        if candidates:
+            posts.merge_posts(session, actor=staff, duplicate_id=post.id, into_id=rng.choice(candidates))
+    for step in STATUS_PATH.get(status, []):
+        frozen.set(frozen.now() + timedelta(hours=rng.uniform(2, 72)))
+        note_zh, note_en = STATUS_NOTES[step]
+        posts.change_status(
+            session,
+            actor=staff,
+            post_id=post.id,
+            status=step,
+            note=note_zh if spec.lang == "zh_CN" else note_en,
+        )
+    frozen.set(start)
+    return post.id, replies, len(voters)
+
+
+def _seed_replies(
+    session: Session,
+    rng: random.Random,
+    spec: content.PostSpec,
+    post: Post,
+    member_ids: dict[str, list[int]],
+    settings: Settings,
+    frozen: clock_module.FrozenClock,
+) -> int:
+    count = rng.choices([0, 1, 2, 3, 4, 6], weights=[10, 30, 25, 15, 12, 8])[0]
+    start = frozen.now()
+    for index in range(count):
+        # Most posts get a staff answer first, within minutes: the 15-minute rule at work.
+        is_staff = index == 0 and rng.random() < 0.85 or rng.random() < 0.2
+        frozen.set(
+            frozen.now() + timedelta(minutes=rng.uniform(2, 14) if index == 0 else rng.uniform(10, 600))
+        )
+        replier = session.get(Member, rng.choice(member_ids["staff" if is_staff else "fan"]))
+        posts.add_reply(
+            session,
+            author=replier,
+            post_id=post.id,
+            body=content.make_reply(rng, spec, staff=is_staff),
+            settings=settings,
+        )
+    frozen.set(start)
+    return count

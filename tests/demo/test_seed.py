@@ -1,0 +1,62 @@
+"""The demo community is seeded through the services, reproducibly, with every kind and status."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from fanloop.community.members.models import Member
+from fanloop.community.posts.models import Post, Reply, StatusChange
+from fanloop.core import clock as clock_module
+from fanloop.demo.seed import DEMO_PASSWORD, demo_accounts, is_seeded, seed_demo
+
+
+def snapshot(session):
+    return [
+        (p.title, p.kind, p.status, p.vote_count, p.reply_count, p.created_at)
+        for p in session.scalars(select(Post).order_by(Post.id))
+    ]
+
+
+def test_seed_is_reproducible_and_varied(database, clock):
+    progress = []
+    summary = seed_demo(database, posts_count=120, seed=3, progress=lambda done, total: progress.append(done))
+    assert progress[-1] == 120 and summary.posts == 120
+    assert clock_module.get_clock() is clock  # the seeder's clock does not leak
+    with database.unit_of_work() as session:
+        assert is_seeded(session)
+        first = snapshot(session)
+        kinds = set(session.scalars(select(Post.kind)))
+        statuses = set(session.scalars(select(Post.status)))
+        languages = set(session.scalars(select(Post.language)))
+        staff_replies = session.scalar(
+            select(func.count()).select_from(Reply).where(Reply.is_staff.is_(True))
+        )
+        members = session.scalar(select(func.count()).select_from(Member))
+        changes = session.scalar(select(func.count()).select_from(StatusChange))
+        newest = session.scalar(select(func.max(Post.created_at)))
+        roles = [m.role for m in demo_accounts(session)]
+    assert kinds == {"bug", "suggestion", "complaint", "question", "praise"}
+    assert {"open", "planned", "shipped"} <= statuses
+    assert languages == {"en", "zh_CN"}
+    assert members >= 60 and staff_replies > 0 and changes > 0
+    assert newest <= clock.now()
+    assert roles == ["admin", "lead", "staff", "fan"]
+
+    from sqlalchemy import text
+
+    from fanloop.core.db import Base
+
+    with database.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(text(f"DELETE FROM {table.name}"))
+    seed_demo(database, posts_count=120, seed=3)
+    with database.unit_of_work() as session:
+        assert snapshot(session) == first
+
+
+def test_demo_password_logs_in(database, client, clock):
+    seed_demo(database, posts_count=5, seed=1)
+    with database.unit_of_work() as session:
+        fan = demo_accounts(session)[-1]
+    response = client.post("/api/v1/auth/login", json={"login": fan.handle, "password": DEMO_PASSWORD})
+    assert response.status_code == 200
