@@ -59,12 +59,10 @@ def _empty_tables_after_test(request) -> Iterator[None]:
         return
     db: Database = request.getfixturevalue("database")
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    # DELETE, children first: on tables this small it is much faster than TRUNCATE on PostgreSQL.
     with db.engine.begin() as connection:
-        if db.is_sqlite:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-        else:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture

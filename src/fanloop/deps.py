@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from fanloop.community.members import service as members
@@ -22,17 +23,23 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI would run a plain `def` one in its thread
+# pool, a hand-off that costs more than the dependency itself.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: committed when the handler returns, rolled back if it raises."""
-    with request.app.state.database.unit_of_work() as session:
+    """The request's unit of work: committed when the handler returns, rolled back if it raises.
+    Requests with an unsafe method are the ones that write: they open it for writing."""
+    database: Database = request.app.state.database
+    with database.unit_of_work(write=request.method not in SAFE_METHODS) as session:
         yield session
 
 
@@ -63,9 +70,16 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise Forbidden("The form has expired or the CSRF token is missing; reload the page and try again.")
 
 
-def get_current_member(request: Request, session: SessionDep) -> Member | None:
+async def get_current_member(request: Request, session: SessionDep) -> Member | None:
     """The member behind an API token, or behind the session cookie (then unsafe requests need the
-    CSRF header, because a browser sends cookies on its own)."""
+    CSRF header, because a browser sends cookies on its own). A request with neither needs no
+    look-up, so only the others go to the thread pool for it."""
+    if bearer_token(request) is None and not request.cookies.get(SESSION_COOKIE):
+        return None
+    return await run_in_threadpool(_member_for_credentials, request, session)
+
+
+def _member_for_credentials(request: Request, session: Session) -> Member | None:
     raw = bearer_token(request)
     if raw is not None:
         member = members.member_for_api_token(session, raw=raw)
@@ -84,7 +98,7 @@ def get_current_member(request: Request, session: SessionDep) -> Member | None:
 CurrentMember = Annotated[Member | None, Depends(get_current_member)]
 
 
-def require_member(member: CurrentMember) -> Member:
+async def require_member(member: CurrentMember) -> Member:
     if member is None:
         raise NotAuthenticated("Log in, or send an API token as 'Authorization: Bearer <token>'.")
     return member

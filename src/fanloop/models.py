@@ -19,6 +19,22 @@ from fanloop.core.db import Base
 from fanloop.core.models import RateEvent
 
 __all__ = [
-    "ApiToken", "Base", "Board", "Follow", "LoginSession", "Member", "ModerationAction", "PasswordResetToken",
-    "Post", "PostRevision", "PostTag", "PostTerm", "RateEvent", "Reply", "StatusChange", "Tag", "Vote", "XpEvent",
+    "ApiToken",
+    "Base",
+    "Board",
+    "Follow",
+    "LoginSession",
+    "Member",
+    "ModerationAction",
+    "PasswordResetToken",
+    "Post",
+    "PostRevision",
+    "PostTag",
+    "PostTerm",
+    "RateEvent",
+    "Reply",
+    "StatusChange",
+    "Tag",
+    "Vote",
+    "XpEvent",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,19 +54,32 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+SQLITE_BEGIN_OPTION = "fanloop_sqlite_begin"
+
+
 def create_db_engine(url: str) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        pool = {}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            # Keep open every connection the pool may hand out (by default it keeps 5 of its 15):
+            # a new SQLite connection re-reads the schema and starts with an empty page cache,
+            # which under concurrent requests cost more than the queries themselves.
+            pool = {"pool_size": 15, "max_overflow": 0}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so writers queue on
-        # the busy timeout instead of failing on lock upgrades.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # the busy timeout instead of failing on lock upgrades: a unit of work opened for writing
+        # begins IMMEDIATE (takes the write lock up front), a read-only one stays deferred.
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_begin(conn) -> None:  # noqa: ANN001
+    conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN"))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
@@ -85,23 +99,38 @@ class Database:
         self.url = normalise_url(url)
         self.engine = create_db_engine(self.url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = (
+            self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+            if self.is_sqlite
+            else self.engine
+        )
+        # SQLite has one writer at a time. Writers of this process queue here, and are woken as
+        # soon as the previous one commits, instead of polling the busy timeout with growing sleeps.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        session = self.session_factory()
+    def unit_of_work(self, *, write: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises. Pass
+        write=True when the block is meant to write: on SQLite it then waits for the write lock
+        when it begins, rather than failing to upgrade a read lock when others write too."""
+        queued = write and self._write_lock is not None and self._write_lock.acquire(timeout=30)
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            session = self.session_factory(bind=self._writer) if write else self.session_factory()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
         finally:
-            session.close()
+            if queued:
+                self._write_lock.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -4,6 +4,7 @@ folder (like a development mail catcher) so an operator can pass reset links on 
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ class FileOutbox:
     def send(self, *, to: str, subject: str, body: str) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
-        path = self.folder / f"{stamp}.json"
+        path = self.folder / f"{stamp}-{uuid.uuid4().hex[:8]}.json"
         path.write_text(json.dumps({"to": to, "subject": subject, "body": body}, ensure_ascii=False))
         return path
 

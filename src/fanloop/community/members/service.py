@@ -17,7 +17,7 @@ from fanloop.core.permissions import ROLE_RANK, Action, Role, require
 from fanloop.core.security import hash_password, new_token, token_hash, verify_password
 
 HANDLE_PATTERN = re.compile(r"^[a-z0-9_]{3,30}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
 MIN_PASSWORD_LENGTH = 8
 RESET_TOKEN_HOURS = 2
 API_TOKEN_PREFIX = "flt_"
@@ -51,7 +51,7 @@ def sign_up(
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
         raise Invalid("Enter a valid e-mail address.", field="email")
     _validate_password(password)
-    display_name = display_name.strip()[:60] or handle
+    display_name = display_name.replace("\x00", "").strip()[:60] or handle
     if client_key and settings:
         ratelimit.hit(
             session,
@@ -86,7 +86,7 @@ def authenticate(
 ) -> Member | None:
     """The member for these credentials, or None. Failed attempts count towards the log-in limit,
     so the caller must commit even when this returns None."""
-    login = login.strip().lower()
+    login = login.replace("\x00", "").strip().lower()  # PostgreSQL text cannot hold NUL
     bucket_key = f"{client_key}|{login}"[:100]
     ratelimit.check(
         session,
@@ -136,7 +136,7 @@ def member_for_session(session: Session, *, token: str) -> Member | None:
 def create_api_token(session: Session, *, member: Member, name: str) -> tuple[ApiToken, str]:
     """Issue a token for an integration; the raw value is returned once and never stored."""
     require(member, Action.MANAGE_OWN_TOKENS)
-    name = name.strip()
+    name = name.replace("\x00", "").strip()
     if not name or len(name) > 80:
         raise Invalid("Give the token a name of 1-80 characters.", field="name")
     raw = new_token(API_TOKEN_PREFIX)
@@ -161,7 +161,7 @@ def list_api_tokens(session: Session, *, member: Member) -> list[ApiToken]:
 
 def revoke_api_token(session: Session, *, member: Member, token_id: int) -> ApiToken:
     require(member, Action.MANAGE_OWN_TOKENS)
-    token = session.get(ApiToken, token_id) if 0 < token_id <= 2**63 - 1 else None
+    token = session.get(ApiToken, token_id) if 0 < token_id <= 2**31 - 1 else None
     if token is None or token.member_id != member.id:
         raise NotFound("No such token.")
     if token.revoked_at is None:
@@ -201,7 +201,8 @@ def _issue_reset_token(session: Session, member: Member) -> str:
 
 def request_password_reset(session: Session, *, email: str) -> tuple[Member, str] | None:
     """A reset token for the account with this address, or None (callers must not reveal which)."""
-    member = session.scalar(select(Member).where(Member.email == email.strip().lower()))
+    email = email.strip().lower()
+    member = None if "\x00" in email else session.scalar(select(Member).where(Member.email == email))
     if member is None or member.is_suspended:
         return None
     return member, _issue_reset_token(session, member)
@@ -231,7 +232,9 @@ def reset_password(session: Session, *, token: str, new_password: str) -> Member
 
 
 def get_member(session: Session, *, handle: str) -> Member:
-    member = session.scalar(select(Member).where(Member.handle == handle.lower()))
+    member = (
+        None if "\x00" in handle else session.scalar(select(Member).where(Member.handle == handle.lower()))
+    )
     if member is None:
         raise NotFound(f"No member @{handle}.")
     return member
@@ -276,7 +279,7 @@ def _audit(session: Session, *, actor: Member, action: str, target: Member, reas
             action=action,
             target_type="member",
             target_id=target.id,
-            reason=reason,
+            reason=reason.replace("\x00", ""),
             created_at=clock.now(),
         )
     )

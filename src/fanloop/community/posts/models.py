@@ -49,6 +49,8 @@ class Post(Base):
         Index("ix_posts_new", "created_at", "id"),
         Index("ix_posts_top", "vote_count", "id"),
         Index("ix_posts_board_new", "board_id", "created_at", "id"),
+        Index("ix_posts_board_hot", "board_id", "hot_score", "id"),
+        Index("ix_posts_board_top", "board_id", "vote_count", "id"),
         Index("ix_posts_author_new", "author_id", "created_at"),
     )
 

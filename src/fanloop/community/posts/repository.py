@@ -104,18 +104,12 @@ def _row_values_supported(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def matching_post_ids(terms: list[str]) -> Select:
-    """Ids of posts containing every term; an English term of 3+ letters also matches as a prefix."""
-    query = None
-    for term in terms:
-        if term.isascii() and len(term) >= 3:
-            upper = term[:-1] + chr(ord(term[-1]) + 1)
-            condition = and_(PostTerm.term >= term, PostTerm.term < upper)
-        else:
-            condition = PostTerm.term == term
-        subquery = select(PostTerm.post_id).where(condition)
-        query = subquery if query is None else query.intersect(subquery)
-    return query
+def posts_with_term(term: str) -> Select:
+    """Ids of posts containing the term; an English term of 3+ letters also matches as a prefix."""
+    if term.isascii() and len(term) >= 3:
+        upper = term[:-1] + chr(ord(term[-1]) + 1)
+        return select(PostTerm.post_id).where(PostTerm.term >= term, PostTerm.term < upper)
+    return select(PostTerm.post_id).where(PostTerm.term == term)
 
 
 def count_posts(session: Session, query: Select) -> int:

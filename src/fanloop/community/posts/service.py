@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +39,8 @@ MAX_TAGS = 5
 # Statuses that mean staff agreed a bug is real: the reporter earns the "confirmed" award once.
 CONFIRMING_STATUSES = {"acknowledged", "planned", "in_progress", "shipped"}
 HOT_EPOCH = 1_704_067_200  # 2024-01-01, keeps hot scores small
+# Ids are INTEGER columns: a larger number matches nothing, and the database would refuse to compare it.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(slots=True)
@@ -68,7 +71,8 @@ def _clean(value: str | None, *, field: str, max_length: int, required: bool = F
 
 
 def _board(session: Session, slug: str) -> Board:
-    board = session.scalar(select(Board).where(Board.slug == slug))
+    # A NUL can be in no slug, and PostgreSQL refuses it even in a comparison.
+    board = None if "\x00" in slug else session.scalar(select(Board).where(Board.slug == slug))
     if board is None:
         raise Invalid(f"No board {slug!r}.", field="board")
     return board
@@ -78,7 +82,8 @@ def _tags(session: Session, slugs: tuple[str, ...]) -> list[Tag]:
     slugs = tuple(dict.fromkeys(s.strip().lower() for s in slugs if s.strip()))
     if len(slugs) > MAX_TAGS:
         raise Invalid(f"At most {MAX_TAGS} tags.", field="tags")
-    tags = list(session.scalars(select(Tag).where(Tag.slug.in_(slugs)))) if slugs else []
+    storable = [s for s in slugs if "\x00" not in s]
+    tags = list(session.scalars(select(Tag).where(Tag.slug.in_(storable)))) if storable else []
     unknown = set(slugs) - {t.slug for t in tags}
     if unknown:
         raise Invalid(f"Unknown tag(s): {', '.join(sorted(unknown))}.", field="tags")
@@ -154,7 +159,7 @@ def create_post(session: Session, *, author: Member, data: PostInput, settings: 
 
 def get_post(session: Session, *, viewer: Member | None, post_id: int) -> Post:
     """A post the viewer may see: deleted posts are gone for everyone but staff, hidden ones too."""
-    post = session.get(Post, post_id)
+    post = session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
     if post is None:
         raise NotFound(f"No post {post_id}.")
     if (post.deleted_at is not None or post.is_hidden) and not can(viewer, Action.VIEW_HIDDEN):
@@ -175,6 +180,7 @@ def list_posts(
     if sort not in repository.SORTS:
         raise Invalid(f"Unknown sort {sort!r}; use hot, new or top.", field="sort")
     _check_filters(filters)
+    _check_cursor(cursor, sort)
     query = repository.visible_posts(can(viewer, Action.VIEW_HIDDEN))
     query = repository.apply_filters(session, query, filters or repository.PostFilters())
     return repository.paginate(session, query, sort=sort, cursor=cursor, limit=max(1, min(limit, 100)))
@@ -185,6 +191,29 @@ def _check_filters(filters: repository.PostFilters | None) -> None:
         raise Invalid(f"Unknown kind {filters.kind!r}.", field="kind")
     if filters and filters.status and filters.status not in POST_STATUSES:
         raise Invalid(f"Unknown status {filters.status!r}.", field="status")
+    for name in ("board", "tag"):
+        if filters and "\x00" in (getattr(filters, name) or ""):
+            raise Invalid(f"No such {name}.", field=name)
+
+
+def _check_cursor(cursor: str | None, sort: str) -> None:
+    """Refuse a cursor that decodes but no listing could have made (a naive time, a flag, a number
+    out of range): the database would fail on it rather than return an empty page."""
+    if not cursor:
+        return
+    value, post_id = repository.decode_cursor(cursor, sort)
+    valid = not isinstance(post_id, bool) and 0 < post_id <= MAX_ID and not isinstance(value, bool)
+    try:
+        if sort == "new":
+            valid = valid and value.utcoffset() is not None and value.astimezone(UTC) is not None
+        elif sort == "top":
+            valid = valid and isinstance(value, int) and -MAX_ID <= value <= MAX_ID
+        else:
+            valid = valid and math.isfinite(value) and (isinstance(value, float) or abs(value) <= MAX_ID)
+    except (OverflowError, ValueError):
+        valid = False
+    if not valid:
+        raise Invalid("The cursor is not valid for this listing; start again without it.", field="cursor")
 
 
 def search_posts(
@@ -203,8 +232,10 @@ def search_posts(
     if not terms:
         return repository.Page(items=[], next_cursor=None)
     _check_filters(filters)
-    matches = repository.matching_post_ids(terms)
-    base = repository.visible_posts(can(viewer, Action.VIEW_HIDDEN)).where(Post.id.in_(matches))
+    _check_cursor(cursor, "hot")
+    base = repository.visible_posts(can(viewer, Action.VIEW_HIDDEN))
+    for term in terms:  # one condition per word: every word must match
+        base = base.where(Post.id.in_(repository.posts_with_term(term)))
     base = repository.apply_filters(session, base, filters or repository.PostFilters())
     return repository.paginate(session, base, sort="hot", cursor=cursor, limit=max(1, min(limit, 100)))
 
@@ -326,7 +357,7 @@ def set_vote(session: Session, *, member: Member, post_id: int, voted: bool) -> 
 
 
 def toggle_vote(session: Session, *, member: Member, post_id: int) -> Post:
-    voted = session.get(Vote, (post_id, member.id)) is not None
+    voted = 0 < post_id <= MAX_ID and session.get(Vote, (post_id, member.id)) is not None
     return set_vote(session, member=member, post_id=post_id, voted=not voted)
 
 
@@ -475,6 +506,8 @@ def moderate_post(session: Session, *, actor: Member, post_id: int, action: str,
         post.deleted_at = clock.now()
         levels.revoke(session, reason="post_created", post_id=post.id)
     else:
+        if post.deleted_at is not None:  # restoring gives back what deleting took
+            levels.award(session, member_id=post.author_id, reason="post_created", post_id=post.id)
         post.deleted_at = None
     _audit(session, actor=actor, action=action, target_type="post", target_id=post.id, reason=reason)
     return post
@@ -484,7 +517,7 @@ def moderate_reply(session: Session, *, actor: Member, reply_id: int, action: st
     require(actor, Action.MODERATE)
     if action not in REPLY_MODERATION:
         raise Invalid(f"Unknown action {action!r}; use one of {', '.join(REPLY_MODERATION)}.", field="action")
-    reply = session.get(Reply, reply_id)
+    reply = session.get(Reply, reply_id) if 0 < reply_id <= MAX_ID else None
     if reply is None:
         raise NotFound(f"No reply {reply_id}.")
     post = session.get(Post, reply.post_id)
@@ -509,7 +542,7 @@ def _audit(
             action=action,
             target_type=target_type,
             target_id=target_id,
-            reason=(reason or "")[:2000],
+            reason=(reason or "").replace("\x00", "")[:2000],
             created_at=clock.now(),
         )
     )
@@ -535,8 +568,8 @@ def create_board(
     board = Board(
         slug=slug,
         name=_clean(name, field="name", max_length=80, required=True),
-        name_zh=name_zh.strip()[:80],
-        description=description.strip()[:2000],
+        name_zh=name_zh.replace("\x00", "").strip()[:80],
+        description=description.replace("\x00", "").strip()[:2000],
         position=position,
     )
     session.add(board)
@@ -554,7 +587,9 @@ def create_tag(session: Session, *, actor: Member, slug: str, name: str, name_zh
     if session.scalar(select(Tag.id).where(Tag.slug == slug)):
         raise Conflict(f"A tag {slug!r} exists already.", field="slug")
     tag = Tag(
-        slug=slug, name=_clean(name, field="name", max_length=80, required=True), name_zh=name_zh.strip()[:80]
+        slug=slug,
+        name=_clean(name, field="name", max_length=80, required=True),
+        name_zh=name_zh.replace("\x00", "").strip()[:80],
     )
     session.add(tag)
     session.flush()
@@ -587,3 +622,39 @@ def shipped_posts_of(session: Session, *, member_id: int, limit: int = 50) -> li
 
 def post_tag_ids(session: Session, post_id: int) -> list[int]:
     return list(session.scalars(select(PostTag.tag_id).where(PostTag.post_id == post_id)))
+
+
+def may_edit(member: Member | None, post: Post) -> bool:
+    """Whether the member may edit the post (pages use it to offer the form; edit_post enforces it)."""
+    if member is None:
+        return False
+    action = Action.EDIT_OWN_POST if post.author_id == member.id else Action.EDIT_ANY_POST
+    return can(member, action) and (not post.is_locked or can(member, Action.REPLY_TO_LOCKED))
+
+
+def may_reply(member: Member | None, post: Post) -> bool:
+    """Whether the member may reply to the post (locked posts take staff replies only)."""
+    return can(member, Action.REPLY) and (not post.is_locked or can(member, Action.REPLY_TO_LOCKED))
+
+
+def moderated_posts(session: Session, *, viewer: Member, limit: int = 50) -> list[Post]:
+    """Posts that are hidden, locked or deleted, most recent first (staff)."""
+    require(viewer, Action.VIEW_HIDDEN)
+    return list(
+        session.scalars(
+            select(Post)
+            .where(Post.is_hidden.is_(True) | Post.is_locked.is_(True) | Post.deleted_at.is_not(None))
+            .order_by(Post.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recent_status_changes(session: Session, *, viewer: Member, limit: int = 50) -> list[StatusChange]:
+    """The latest status changes across all posts (staff)."""
+    require(viewer, Action.VIEW_STAFF_AREA)
+    return list(
+        session.scalars(
+            select(StatusChange).order_by(StatusChange.created_at.desc(), StatusChange.id.desc()).limit(limit)
+        )
+    )
