@@ -21,6 +21,7 @@ from fanloop.core.config import Settings
 from fanloop.core.db import Base, Database, normalise_url
 from fanloop.core.migrate import upgrade
 from fanloop.core.permissions import Role
+from fanloop.wiring import wire
 
 POSTGRES_URL = os.environ.get("FANLOOP_TEST_DATABASE_URL", "")
 
@@ -46,6 +47,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database(database_url: str) -> Iterator[Database]:
+    wire()
     upgrade(database_url)
     db = Database(database_url)
     yield db
@@ -84,6 +86,7 @@ def settings(database_url: str, tmp_path) -> Settings:
         reply_rate_limit=1000,
         login_rate_limit=1000,
         signup_rate_limit=1000,
+        worker="off",
     )
 
 

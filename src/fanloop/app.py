@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI, Request
@@ -20,6 +21,8 @@ from fanloop.core.errors import DomainError
 from fanloop.core.migrate import ensure_migrated
 from fanloop.core.outbox import FileOutbox
 from fanloop.core.text import warm_up
+from fanloop.jobs.worker import Worker
+from fanloop.wiring import wire
 
 log = logging.getLogger("fanloop")
 
@@ -30,6 +33,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database = database or Database(settings.effective_database_url)
     ensure_migrated(database.engine, database.url)
     warm_up()
+    wire()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        worker = (
+            Worker(database, interval=settings.worker_interval) if settings.worker == "embedded" else None
+        )
+        if worker:
+            worker.start_thread()
+        yield
+        if worker:
+            worker.stop()
 
     app = FastAPI(
         title="fanloop",
@@ -38,6 +53,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.database = database

@@ -17,8 +17,15 @@ from fanloop.community.posts.models import (
 )
 from fanloop.core.db import Base
 from fanloop.core.models import RateEvent
+from fanloop.service.desk.models import Assignment, Macro, PostPresence, Ticket
+from fanloop.service.notify.models import Notification, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from fanloop.service.rota.models import RotaMember, RotaSettings, RotaShift
+from fanloop.service.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy
 
 __all__ = [
+    "Assignment", "Macro", "Notification", "OutboxEvent", "PostPresence", "RotaMember", "RotaSettings",
+    "RotaShift", "SlaCalendar", "SlaClock", "SlaEvent", "SlaPolicy", "Ticket", "WebhookDelivery",
+    "WebhookEndpoint",
     "ApiToken",
     "Base",
     "Board",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -17,6 +18,13 @@ members_app = typer.Typer(help="Members and access.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(members_app, name="members")
 console = Console(stderr=True)
+
+
+@app.callback()
+def _wire() -> None:
+    from fanloop.wiring import wire
+
+    wire()
 
 
 def _database(settings: Settings):  # noqa: ANN202
@@ -125,6 +133,19 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=console,
     )
+
+
+@app.command()
+def worker(interval: float = typer.Option(0.5, help="Seconds between passes.")) -> None:
+    """Run background work: SLA warnings and breaches, notifications and webhooks."""
+    from fanloop.core.migrate import ensure_migrated
+    from fanloop.jobs.worker import Worker
+
+    database = _database(get_settings())
+    ensure_migrated(database.engine, database.url)
+    console.print("fanloop worker running; Ctrl-C to stop.")
+    with contextlib.suppress(KeyboardInterrupt):
+        Worker(database, interval=interval).run_forever()
 
 
 @members_app.command("create")

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     login_rate_window: int = 300
     signup_rate_limit: int = 20
     signup_rate_window: int = 3600
+    # "embedded": the web process runs the background worker in a thread; "off": run `fanloop worker`.
+    worker: str = "embedded"
+    worker_interval: float = 0.5
     # Behind a trusted reverse proxy, take the client address from X-Forwarded-For.
     trust_proxy: bool = False
 

@@ -94,6 +94,10 @@ class Reply(Base):
     body_html: Mapped[str] = mapped_column(Text)
     # Whether the author was staff when replying: a later role change does not rewrite history.
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Internal notes are seen by staff only; automatic messages are sent by the system. Neither
+    # counts as an answer to the fan.
+    is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_automatic: Mapped[bool] = mapped_column(Boolean, default=False)
     is_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

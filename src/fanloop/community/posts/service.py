@@ -27,7 +27,7 @@ from fanloop.community.posts.models import (
     Tag,
     Vote,
 )
-from fanloop.core import clock, ratelimit
+from fanloop.core import clock, events, ratelimit
 from fanloop.core.config import Settings
 from fanloop.core.errors import Conflict, Forbidden, Invalid, NotFound
 from fanloop.core.permissions import Action, can, require
@@ -90,8 +90,9 @@ def _tags(session: Session, slugs: tuple[str, ...]) -> list[Tag]:
     return tags
 
 
-def _index_terms(session: Session, post: Post) -> None:
-    session.execute(delete(PostTerm).where(PostTerm.post_id == post.id))
+def _index_terms(session: Session, post: Post, *, replace: bool = True) -> None:
+    if replace:
+        session.execute(delete(PostTerm).where(PostTerm.post_id == post.id))
     text = " ".join(filter(None, [post.title, post.body, post.device_model, post.os_version]))
     terms = search_terms(text)
     if terms:
@@ -149,11 +150,15 @@ def create_post(session: Session, *, author: Member, data: PostInput, settings: 
     )
     post.board, post.author, post.tags = board, author, tags
     post.hot_score = hot_score(post)
+    # The author follows the new post. Nothing of a post this new exists yet, so there is no follow
+    # to look up and no search term to delete first.
+    post.follower_count = 1
     session.add(post)
     session.flush()
-    _follow(session, post, author.id)
-    _index_terms(session, post)
+    session.add(Follow(post_id=post.id, member_id=author.id, created_at=clock.now()))
+    _index_terms(session, post, replace=False)
     levels.award(session, member_id=author.id, reason="post_created", post_id=post.id)
+    events.publish(session, "post.created", post=post)
     return post
 
 
@@ -283,9 +288,14 @@ def list_revisions(session: Session, *, viewer: Member | None, post_id: int) -> 
     )
 
 
-def add_reply(session: Session, *, author: Member, post_id: int, body: str, settings: Settings) -> Reply:
-    """Reply to a post; staff replies are marked. Replying follows the post."""
+def add_reply(
+    session: Session, *, author: Member, post_id: int, body: str, settings: Settings, internal: bool = False
+) -> Reply:
+    """Reply to a post; staff replies are marked. Replying follows the post. An internal note
+    (staff only) is seen by staff alone and does not count as an answer."""
     require(author, Action.REPLY)
+    if internal:
+        require(author, Action.VIEW_STAFF_AREA)
     post = get_post(session, viewer=author, post_id=post_id)
     if post.is_locked and not can(author, Action.REPLY_TO_LOCKED):
         raise Forbidden("This post is locked; only staff can reply.")
@@ -304,20 +314,24 @@ def add_reply(session: Session, *, author: Member, post_id: int, body: str, sett
         body=body,
         body_html=render_markdown(body),
         is_staff=author.is_staff,
+        is_internal=internal,
+        is_automatic=False,
         is_hidden=False,
         created_at=now,
         updated_at=now,
     )
     reply.author = author
     session.add(reply)
-    post.reply_count += 1
-    post.hot_score = hot_score(post)
-    _follow(session, post, author.id)
+    if not internal:
+        post.reply_count += 1
+        post.hot_score = hot_score(post)
+        _follow(session, post, author.id)
     session.flush()
     if not author.is_staff:
         levels.award(
             session, member_id=author.id, reason="reply_created", post_id=post.id, subject=str(reply.id)
         )
+    events.publish(session, "reply.created", post=post, reply=reply)
     return reply
 
 
@@ -325,7 +339,7 @@ def list_replies(session: Session, *, viewer: Member | None, post_id: int) -> li
     get_post(session, viewer=viewer, post_id=post_id)
     query = select(Reply).where(Reply.post_id == post_id).order_by(Reply.created_at, Reply.id)
     if not can(viewer, Action.VIEW_HIDDEN):
-        query = query.where(Reply.deleted_at.is_(None), Reply.is_hidden.is_(False))
+        query = query.where(Reply.deleted_at.is_(None), Reply.is_hidden.is_(False), Reply.is_internal.is_(False))
     return list(session.scalars(query))
 
 
@@ -426,6 +440,7 @@ def _record_status(session: Session, *, post: Post, actor: Member, status: str, 
     session.add(change)
     post.status = status
     post.updated_at = clock.now()
+    events.publish(session, "post.status_changed", post=post, status=status)
     return change
 
 
@@ -505,6 +520,7 @@ def moderate_post(session: Session, *, actor: Member, post_id: int, action: str,
     elif action == "delete":
         post.deleted_at = clock.now()
         levels.revoke(session, reason="post_created", post_id=post.id)
+        events.publish(session, "post.removed", post=post)
     else:
         if post.deleted_at is not None:  # restoring gives back what deleting took
             levels.award(session, member_id=post.author_id, reason="post_created", post_id=post.id)

@@ -1,0 +1,63 @@
+"""Background work: the SLA sweep and outbox dispatch, in a loop. In embedded mode a thread of the
+web process runs it; at scale, any number of `fanloop worker` processes do, coordinating through
+the database, so each event fires once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from fanloop.core.db import Database
+from fanloop.service.sla.scheduled import sweep
+
+log = logging.getLogger("fanloop.worker")
+Job = Callable[[Session], object]
+
+
+def default_jobs() -> list[tuple[str, Job]]:
+    jobs: list[tuple[str, Job]] = [("sla_sweep", lambda session: sweep(session))]
+    try:
+        from fanloop.service.notify.dispatch import dispatch_pending
+    except ImportError:  # dispatch arrives with webhooks
+        return jobs
+    jobs.append(("outbox_dispatch", dispatch_pending))
+    return jobs
+
+
+def run_once(database: Database, jobs: list[tuple[str, Job]] | None = None) -> None:
+    """One pass of every job, each in its own transaction."""
+    for name, job in jobs or default_jobs():
+        try:
+            with database.unit_of_work(write=True) as session:
+                job(session)
+        except Exception:  # one failing job must not stop the others
+            log.exception("job %s failed", name)
+
+
+class Worker:
+    """Runs the jobs every `interval` seconds until stopped."""
+
+    def __init__(self, database: Database, *, interval: float = 0.5) -> None:
+        self.database = database
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            run_once(self.database)
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+    def start_thread(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="fanloop-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -1,0 +1,57 @@
+"""The SLA sweep: fire each due warning and breach exactly once.
+
+Only clocks whose `next_event_at` has passed are read (an indexed range scan), so a sweep costs time
+in proportion to what is due, not to the open clocks. On PostgreSQL the rows are locked with
+FOR UPDATE SKIP LOCKED, so any number of sweepers share the work; on SQLite the write transaction
+serialises them. The event row, the clock's flags and the notifications commit together, and
+(clock, kind) is unique, so a sweeper killed mid-way leaves nothing half-done and nothing twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fanloop.core import clock, events
+from fanloop.service.sla.models import SlaClock, SlaEvent
+from fanloop.service.sla.service import next_event
+
+SWEEP_BATCH = 500
+
+
+def sweep(session: Session, *, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[SlaEvent]:
+    """Fire the warnings and breaches that are due; returns the events fired."""
+    now = now or clock.now()
+    query = (
+        select(SlaClock).where(SlaClock.next_event_at <= now).order_by(SlaClock.next_event_at).limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=SlaClock)
+    fired: list[SlaEvent] = []
+    for sla_clock in session.scalars(query).unique():
+        if sla_clock.state == "running":
+            if not sla_clock.warned and sla_clock.warn_at <= now:
+                sla_clock.warned = True
+                fired.append(_fire(session, sla_clock, "warning", sla_clock.warn_at, now))
+            if not sla_clock.breached and sla_clock.due_at <= now:
+                sla_clock.breached = True
+                fired.append(_fire(session, sla_clock, "breach", sla_clock.due_at, now))
+        sla_clock.next_event_at = next_event(sla_clock)
+    session.flush()
+    for event in fired:
+        events.publish(session, f"sla.{event.kind}", event=event)
+    return fired
+
+
+def _fire(session: Session, sla_clock: SlaClock, kind: str, due_at: datetime, now: datetime) -> SlaEvent:
+    event = SlaEvent(
+        clock_id=sla_clock.id,
+        post_id=sla_clock.post_id,
+        kind=kind,
+        due_at=due_at,
+        fired_at=now,
+        assignee_id=sla_clock.assignee_id,
+    )
+    session.add(event)
+    return event
