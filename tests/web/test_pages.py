@@ -442,16 +442,14 @@ def test_password_reset_through_the_pages(web_client, world, settings, csrf):
 
 def test_every_page_string_has_a_chinese_translation():
     from babel.messages.extract import extract_from_file
-    from babel.messages.pofile import read_po
 
-    from fanloop.web.i18n import LOCALE_DIR
+    from fanloop.web.i18n import load_catalog
     from fanloop.web.templating import TEMPLATES_DIR, WEB_DIR
 
-    with (LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as fp:
-        catalog = read_po(fp, locale="zh_CN")
+    catalog = load_catalog("zh_CN")
     options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
     sources = [("jinja2", path, options) for path in TEMPLATES_DIR.rglob("*.html")]
-    sources += [("python", path, {}) for path in WEB_DIR.glob("*.py")]
+    sources += [("python", path, {}) for path in WEB_DIR.rglob("*.py")]
     missing = []
     for method, path, method_options in sources:
         for entry in extract_from_file(method, str(path), options=method_options):

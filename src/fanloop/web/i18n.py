@@ -138,6 +138,22 @@ def _catalogue_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+def load_catalog(lang: str):  # noqa: ANN201
+    """The language's catalogue: ``messages.po`` plus every other ``.po`` beside it (one per product
+    area, so areas can be translated independently), merged in name order."""
+    main = _catalogue_path(lang)
+    with main.open("rb") as fp:
+        catalog = read_po(fp, locale=lang, domain=DOMAIN)
+    for extra in sorted(main.parent.glob("*.po")):
+        if extra == main:
+            continue
+        with extra.open("rb") as fp:
+            for message in read_po(fp, locale=lang, domain=DOMAIN):
+                if message.id and message.id not in catalog:
+                    catalog[message.id] = message
+    return catalog
+
+
 @functools.cache
 def get_translations(lang: str) -> Translations:
     """Translations for ``lang`` (compiled in memory from the ``.po`` file, cached).
@@ -149,8 +165,7 @@ def get_translations(lang: str) -> Translations:
     path = _catalogue_path(lang)
     if lang == SOURCE_LANGUAGE or not path.is_file():
         return Translations(domain=DOMAIN)
-    with path.open("rb") as fp:
-        catalog = read_po(fp, locale=lang, domain=DOMAIN)
+    catalog = load_catalog(lang)
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
