@@ -3,9 +3,11 @@ the current member (API token or session cookie), CSRF checks and the client's a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
@@ -35,12 +37,47 @@ async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed when the handler returns, rolled back if it raises.
-    Requests with an unsafe method are the ones that write: they open it for writing."""
+    Requests with an unsafe method are the ones that write: they open it for writing.
+
+    Opening a session does no I/O, so it happens right here unless a writer has to wait for
+    SQLite's write lock; only that wait, and the commit or rollback at the end, go to the thread
+    pool (a plain `def` generator would hand over to it for both). A handler may commit in its
+    own thread with finish_unit_of_work(), which saves that last hand-off."""
     database: Database = request.app.state.database
-    with database.unit_of_work(write=request.method not in SAFE_METHODS) as session:
-        yield session
+    unit = database.begin(write=request.method not in SAFE_METHODS)
+    if not unit.open(blocking=False):
+        with CancelScope(shield=True):  # once the thread holds the lock, nothing may drop it
+            await run_in_threadpool(unit.open)
+    unit.session.info[_UNIT_OF_WORK] = unit
+    try:
+        yield unit.session
+    except BaseException as error:
+        if not unit.finished:
+            await _in_thread_shielded(unit.finish, error)
+        raise
+    if not unit.finished:
+        await _in_thread_shielded(unit.finish)
+
+
+_UNIT_OF_WORK = "fanloop.unit_of_work"
+
+
+def finish_unit_of_work(session: Session) -> None:
+    """Commit the request's unit of work now, in the handler's thread, as the end of the request
+    would (rolled back, and the error raised here, if the commit fails). For sync handlers that
+    are done with the database: the session is closed afterwards, its objects keep what they
+    loaded."""
+    session.info[_UNIT_OF_WORK].finish()
+
+
+async def _in_thread_shielded(function: Callable[..., object], *args: object) -> None:
+    # As FastAPI ends a sync generator dependency: shielded from cancellation, and with a limiter
+    # of its own, so it never waits for a free thread (those may all be writers queuing for the
+    # lock that this very call releases).
+    with CancelScope(shield=True):
+        await anyio.to_thread.run_sync(function, *args, limiter=CapacityLimiter(1))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

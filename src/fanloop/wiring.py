@@ -3,5 +3,7 @@
 
 def wire() -> None:
     from fanloop.service import subscribers as service_desk
+    from fanloop.service.notify import subscribers as notifications
 
     service_desk.register()
+    notifications.register()

@@ -21,6 +21,8 @@ from fanloop.community.members.models import ApiToken, Member, PasswordResetToke
 from fanloop.community.posts.models import Board, Follow, Post, Tag
 from fanloop.core import security
 from fanloop.core.permissions import MINIMUM_ROLE, Action
+from fanloop.service.notify.models import WebhookEndpoint
+from fanloop.service.sla.models import SlaPolicy
 
 # The role ladder, written out here rather than read from the code under test.
 LADDER = ("fan", "staff", "lead", "admin")
@@ -236,6 +238,20 @@ CASES: dict[Action, Case] = {
             )
             == 1
         ),
+    ),
+    Action.MANAGE_INTEGRATIONS: Case(
+        setup=_nothing,
+        request=lambda w: w.actor.post("/api/v1/webhooks", json={"url": "https://example.com/matrix"}),
+        took_effect=lambda w, r: (
+            w.scalar(select(func.count()).where(WebhookEndpoint.url == "https://example.com/matrix")) == 1
+        ),
+        ok=201,
+    ),
+    Action.MANAGE_SERVICE_DESK: Case(
+        setup=_nothing,
+        request=lambda w: w.actor.post("/api/v1/sla/policies", json={"name": "Matrix", "first_reply_minutes": 5}),
+        took_effect=lambda w, r: w.scalar(select(func.count()).where(SlaPolicy.name == "Matrix")) == 1,
+        ok=201,
     ),
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     worker_interval: float = 0.5
     # Behind a trusted reverse proxy, take the client address from X-Forwarded-For.
     trust_proxy: bool = False
+    # Outgoing mail through SMTP; without a host, mail is written to <data dir>/outbox instead.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "fanloop <noreply@localhost>"
+    smtp_starttls: bool = True
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
@@ -46,6 +53,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'fanloop.db').resolve()}"
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host.strip())
 
     @property
     def secure_cookies(self) -> bool:

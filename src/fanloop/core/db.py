@@ -112,25 +112,85 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def begin(self, *, write: bool = False) -> UnitOfWork:
+        """A unit of work to open and finish in steps (unit_of_work() is the usual way in)."""
+        return UnitOfWork(self, write=write)
+
     @contextmanager
     def unit_of_work(self, *, write: bool = False) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises. Pass
         write=True when the block is meant to write: on SQLite it then waits for the write lock
         when it begins, rather than failing to upgrade a read lock when others write too."""
-        queued = write and self._write_lock is not None and self._write_lock.acquire(timeout=30)
+        unit = self.begin(write=write)
+        unit.open()
         try:
-            session = self.session_factory(bind=self._writer) if write else self.session_factory()
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
-        finally:
-            if queued:
-                self._write_lock.release()
+            yield unit.session
+        except BaseException as error:
+            unit.finish(error)
+            raise
+        unit.finish()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction in two steps, open() and finish(), for callers that run them on different
+    threads: the request dependency opens it on the event loop when that cannot block (a read, or
+    a write while no other writer holds SQLite's write lock) and finishes it in a worker thread,
+    unless the handler finished it already."""
+
+    __slots__ = ("database", "write", "session", "finished", "_queued")
+
+    def __init__(self, database: Database, *, write: bool) -> None:
+        self.database, self.write = database, write
+        self.session: Session | None = None
+        self.finished = False
+        self._queued = False
+
+    def open(self, *, blocking: bool = True) -> bool:
+        """Queue for the write lock if this unit writes (SQLite), then start the session. Without
+        blocking, returns False, having taken nothing, when it would have to wait for the lock."""
+        lock = self.database._write_lock if self.write else None
+        if lock is not None:
+            if blocking:
+                # After 30 s go ahead anyway: the database's busy timeout still guards the write.
+                self._queued = lock.acquire(timeout=30)
+            elif lock.acquire(blocking=False):
+                self._queued = True
+            else:
+                return False
+        try:
+            factory = self.database.session_factory
+            self.session = factory(bind=self.database._writer) if self.write else factory()
+        except BaseException:
+            self._release()
+            raise
+        return True
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """Commit, or roll back if the work failed (`error`) or the commit does; then close the
+        session and let the next writer in. Only the first call does anything."""
+        if self.finished:
+            return
+        self.finished = True
+        session = self.session
+        try:
+            try:
+                if error is not None:
+                    session.rollback()
+                else:
+                    try:
+                        session.commit()
+                    except BaseException:
+                        session.rollback()
+                        raise
+            finally:
+                session.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._queued:
+            self._queued = False
+            self.database._write_lock.release()

@@ -40,6 +40,8 @@ class Action(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_ROLES = "manage_roles"
     ISSUE_RESET_LINK = "issue_reset_link"
+    MANAGE_INTEGRATIONS = "manage_integrations"
+    MANAGE_SERVICE_DESK = "manage_service_desk"
 
 
 # The lowest role allowed each action; higher roles inherit it.
@@ -60,8 +62,10 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MANAGE_BOARDS: Role.LEAD,
     Action.MANAGE_TAGS: Role.LEAD,
     Action.VIEW_AUDIT_LOG: Role.LEAD,
+    Action.MANAGE_SERVICE_DESK: Role.LEAD,  # SLA policies, calendars, macros, anyone's rota entry
     Action.MANAGE_ROLES: Role.ADMIN,
     Action.ISSUE_RESET_LINK: Role.ADMIN,
+    Action.MANAGE_INTEGRATIONS: Role.ADMIN,
 }
 
 

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -18,20 +19,31 @@ log = logging.getLogger("fanloop.worker")
 Job = Callable[[Session], object]
 
 
-def default_jobs() -> list[tuple[str, Job]]:
-    jobs: list[tuple[str, Job]] = [("sla_sweep", lambda session: sweep(session))]
-    try:
-        from fanloop.service.notify.dispatch import dispatch_pending
-    except ImportError:  # dispatch arrives with webhooks
-        return jobs
-    jobs.append(("outbox_dispatch", dispatch_pending))
+@dataclass(frozen=True)
+class OwnTransactions:
+    """A job that waits on the network (webhooks, mail): it is given the Database and opens its own
+    short transactions, so none stays open (holding SQLite's write lock) while it waits."""
+
+    run: Callable[[Database], object]
+
+
+def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
+    from fanloop.service.notify.dispatch import dispatch_pending
+    from fanloop.service.notify.mail import mail_pending
+
+    jobs: list[tuple[str, Job | OwnTransactions]] = [("sla_sweep", lambda session: sweep(session))]
+    jobs.append(("outbox_dispatch", OwnTransactions(dispatch_pending)))
+    jobs.append(("notification_mail", OwnTransactions(mail_pending)))
     return jobs
 
 
-def run_once(database: Database, jobs: list[tuple[str, Job]] | None = None) -> None:
+def run_once(database: Database, jobs: list[tuple[str, Job | OwnTransactions]] | None = None) -> None:
     """One pass of every job, each in its own transaction."""
     for name, job in jobs or default_jobs():
         try:
+            if isinstance(job, OwnTransactions):
+                job.run(database)
+                continue
             with database.unit_of_work(write=True) as session:
                 job(session)
         except Exception:  # one failing job must not stop the others

@@ -23,7 +23,8 @@ from fastapi.routing import APIRoute
 
 from fanloop.community.members.models import Member
 from fanloop.core.permissions import Role
-from fanloop.deps import CSRF_COOKIE, CSRF_HEADER, CurrentMember, check_csrf
+from fanloop.deps import CSRF_COOKIE, CSRF_HEADER, CurrentMember, SessionDep, check_csrf
+from fanloop.service.notify import service as notify
 from fanloop.web.i18n import negotiate_language
 
 LANG_COOKIE = "lang"
@@ -81,9 +82,11 @@ def init_page_state(request: Request, member: Member | None = None) -> None:
         state.flashes = [] if is_htmx(request) else read_flashes(request)
 
 
-def page_state(request: Request, member: CurrentMember) -> None:
-    """Router-wide dependency of the pages."""
+def page_state(request: Request, member: CurrentMember, session: SessionDep) -> None:
+    """Router-wide dependency of the pages; also counts the viewer's unread notifications for the bell."""
     init_page_state(request, member)
+    if member is not None and not is_htmx(request):
+        request.state.unread_notifications = notify.unread_count(session, member_id=member.id, cap=100)
 
 
 async def verify_csrf(request: Request) -> None:

@@ -2,7 +2,20 @@
 
 from fastapi import APIRouter, Depends
 
-from fanloop.web import auth, community, members, posts, presenters, staff  # noqa: F401
+from fanloop.web import (  # noqa: F401
+    auth,
+    community,
+    desk,
+    desk_admin,
+    inbox,
+    kpis,
+    members,
+    notifications,
+    posts,
+    presenters,
+    rota,
+    staff,
+)
 from fanloop.web.deps import page_state
 
 web_router = APIRouter(dependencies=[Depends(page_state)], include_in_schema=False)
@@ -11,3 +24,9 @@ web_router.include_router(posts.router)
 web_router.include_router(members.router)
 web_router.include_router(auth.router)
 web_router.include_router(staff.router)
+web_router.include_router(inbox.router)
+web_router.include_router(desk.router)
+web_router.include_router(desk_admin.router)
+web_router.include_router(rota.router)
+web_router.include_router(notifications.router)
+web_router.include_router(kpis.router)

@@ -6,11 +6,13 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Integer, Row, Select, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from fanloop.community.members.models import Member
 from fanloop.community.posts.models import Board, Post, PostTag, PostTerm, Tag
 from fanloop.core.errors import Invalid
 
@@ -69,6 +71,116 @@ def visible_posts(include_hidden: bool) -> Select:
     return query
 
 
+# What a listing shows of a post, its board and its author, as plain columns: a page of rows is
+# built without ORM objects, identity map or relationship loading. hot_score is there for the cursor.
+SUMMARY_COLUMNS = (
+    Post.id,
+    Board.slug.label("board"),
+    Post.kind,
+    Post.status,
+    Post.title,
+    Post.body,
+    Post.body_html,
+    Post.language,
+    Post.channel,
+    Post.device_model,
+    Post.os_version,
+    Post.steps_to_reproduce,
+    Post.vote_count,
+    Post.reply_count,
+    Post.follower_count,
+    Post.is_hidden,
+    Post.is_locked,
+    Post.merged_into_id,
+    Member.handle.label("author_handle"),
+    Member.display_name.label("author_display_name"),
+    Member.role.label("author_role"),
+    Member.xp.label("author_xp"),
+    Post.created_at,
+    Post.updated_at,
+    Post.hot_score,
+)
+
+
+@lru_cache(maxsize=512)
+def _summary_page_statement(
+    include_hidden: bool, sort: str, filters: tuple[str, ...], cursor: str | None
+) -> Select:
+    """The statement for one page of summaries: one per shape (which filters, which cursor form),
+    built once and reused with bound values, so that neither the statement nor its cache key nor
+    the result's column map is rebuilt per request. Filters and order are those of visible_posts,
+    apply_filters and paginate; a board or tag is looked up in a subquery (an unknown one, NULL,
+    matches nothing, like apply_filters' -1)."""
+    query = (
+        select(*SUMMARY_COLUMNS)
+        .join(Board, Board.id == Post.board_id)
+        .join(Member, Member.id == Post.author_id)
+        .where(Post.deleted_at.is_(None))
+    )
+    if not include_hidden:
+        query = query.where(Post.is_hidden.is_(False))
+    if "board" in filters:
+        board_id = select(Board.id).where(Board.slug == bindparam("board")).scalar_subquery()
+        query = query.where(Post.board_id == board_id)
+    if "kind" in filters:
+        query = query.where(Post.kind == bindparam("kind"))
+    if "status" in filters:
+        query = query.where(Post.status == bindparam("status"))
+    if "author_id" in filters:
+        query = query.where(Post.author_id == bindparam("author_id"))
+    if "tag" in filters:
+        tag_id = select(Tag.id).where(Tag.slug == bindparam("tag")).scalar_subquery()
+        query = query.where(Post.id.in_(select(PostTag.post_id).where(PostTag.tag_id == tag_id)))
+    column = _sort_column(sort)
+    value = bindparam("cursor_value", type_=column.type)
+    post_id = bindparam("cursor_id", type_=Integer)
+    if cursor == "row":
+        query = query.where(tuple_(column, Post.id) < tuple_(value, post_id))
+    elif cursor == "or":
+        query = query.where(or_(column < value, and_(column == value, Post.id < post_id)))
+    return query.order_by(column.desc(), Post.id.desc()).limit(bindparam("rows", type_=Integer))
+
+
+def summary_page(
+    session: Session,
+    *,
+    include_hidden: bool,
+    filters: PostFilters,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+) -> Page[Row]:
+    """One page of visible posts as rows of SUMMARY_COLUMNS (board and author joined in): the same
+    posts, order and cursors as paginate(apply_filters(visible_posts(...))) gives as Post objects."""
+    names = tuple(name for name in ("board", "kind", "status", "author_id", "tag") if getattr(filters, name))
+    params: dict[str, object] = {name: getattr(filters, name) for name in names}
+    form = None
+    if cursor:
+        params["cursor_value"], params["cursor_id"] = decode_cursor(cursor, sort)
+        form = "row" if _row_values_supported(session) else "or"
+    params["rows"] = limit + 1
+    statement = _summary_page_statement(include_hidden, sort, names, form)
+    rows = session.connection().execute(statement, params).all()
+    return _cut(rows, sort, limit)
+
+
+_TAG_SLUGS = (
+    select(PostTag.post_id, Tag.slug)
+    .join(Tag, Tag.id == PostTag.tag_id)
+    .where(PostTag.post_id.in_(bindparam("post_ids", expanding=True)))
+    .order_by(Tag.slug)
+)
+
+
+def tag_slugs(session: Session, post_ids: list[int]) -> dict[int, list[str]]:
+    """The tags of these posts, by post id, each post's in slug order (as Post.tags has them)."""
+    slugs: dict[int, list[str]] = {}
+    if post_ids:
+        for post_id, slug in session.connection().execute(_TAG_SLUGS, {"post_ids": post_ids}):
+            slugs.setdefault(post_id, []).append(slug)
+    return slugs
+
+
 def apply_filters(session: Session, query: Select, filters: PostFilters) -> Select:
     if filters.board:
         board_id = session.scalar(select(Board.id).where(Board.slug == filters.board))
@@ -85,7 +197,8 @@ def apply_filters(session: Session, query: Select, filters: PostFilters) -> Sele
     return query
 
 
-def paginate(session: Session, query: Select, *, sort: str, cursor: str | None, limit: int) -> Page[Post]:
+def _page_query(session: Session, query: Select, *, sort: str, cursor: str | None, limit: int) -> Select:
+    """The query for one page, and one row more to tell whether another page follows."""
     column = _sort_column(sort)
     if cursor:
         value, post_id = decode_cursor(cursor, sort)
@@ -94,9 +207,17 @@ def paginate(session: Session, query: Select, *, sort: str, cursor: str | None, 
             if _row_values_supported(session)
             else query.where(or_(column < value, and_(column == value, Post.id < post_id)))
         )
-    rows = list(session.scalars(query.order_by(column.desc(), Post.id.desc()).limit(limit + 1)).unique())
+    return query.order_by(column.desc(), Post.id.desc()).limit(limit + 1)
+
+
+def _cut(rows: list, sort: str, limit: int) -> Page:
     next_cursor = encode_cursor(sort, rows[limit - 1]) if len(rows) > limit else None
     return Page(items=rows[:limit], next_cursor=next_cursor)
+
+
+def paginate(session: Session, query: Select, *, sort: str, cursor: str | None, limit: int) -> Page[Post]:
+    query = _page_query(session, query, sort=sort, cursor=cursor, limit=limit)
+    return _cut(list(session.scalars(query).unique()), sort, limit)
 
 
 def _row_values_supported(session: Session) -> bool:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fanloop.community.levels.service import level_for
 from fanloop.community.members.schemas import MemberBrief
 from fanloop.community.posts.models import Post, Reply, StatusChange
 
@@ -123,6 +124,86 @@ class PostRead(BaseModel):
 class PostPage(BaseModel):
     items: list[PostRead]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end")
+
+
+def iso_utc(value: datetime) -> str:
+    """An aware UTC datetime as the API writes it: ISO 8601 with Z (what pydantic writes too)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def post_page_dict(
+    rows, tags: dict[int, list[str]], viewer: tuple[set[int], set[int]] | None, next_cursor: str | None
+) -> dict:
+    """A PostPage as plain data, from rows of repository.SUMMARY_COLUMNS: the same fields in the same
+    order and formats as PostPage(items=[PostRead.of(...)]) serialises to, without building ORM
+    objects or validating models. `viewer` is (voted, followed) post ids, None when anonymous."""
+    items = []
+    for (
+        post_id,
+        board,
+        kind,
+        status,
+        title,
+        body,
+        body_html,
+        language,
+        channel,
+        device_model,
+        os_version,
+        steps_to_reproduce,
+        vote_count,
+        reply_count,
+        follower_count,
+        is_hidden,
+        is_locked,
+        merged_into_id,
+        author_handle,
+        author_display_name,
+        author_role,
+        author_xp,
+        created_at,
+        updated_at,
+        _hot_score,
+    ) in rows:
+        level = level_for(author_xp)
+        items.append(
+            {
+                "id": post_id,
+                "url": f"/posts/{post_id}",
+                "board": board,
+                "kind": kind,
+                "status": status,
+                "title": title,
+                "body": body,
+                "body_html": body_html,
+                "language": language,
+                "channel": channel,
+                "tags": tags.get(post_id, []),
+                "device_model": device_model,
+                "os_version": os_version,
+                "steps_to_reproduce": steps_to_reproduce,
+                "vote_count": vote_count,
+                "reply_count": reply_count,
+                "follower_count": follower_count,
+                "is_hidden": is_hidden,
+                "is_locked": is_locked,
+                "merged_into_id": merged_into_id,
+                "author": {
+                    "handle": author_handle,
+                    "display_name": author_display_name,
+                    "role": author_role,
+                    "level": level.number,
+                    "level_name": level.name_en,
+                },
+                "created_at": iso_utc(created_at),
+                "updated_at": iso_utc(updated_at),
+                "viewer": None
+                if viewer is None
+                else {"voted": post_id in viewer[0], "following": post_id in viewer[1]},
+            }
+        )
+    return {"items": items, "next_cursor": next_cursor}
 
 
 class ReplyRead(BaseModel):

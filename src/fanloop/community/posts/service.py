@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from fanloop.community.levels import service as levels
@@ -182,13 +182,39 @@ def list_posts(
     limit: int = 20,
 ) -> repository.Page[Post]:
     """One page of posts, newest/hottest/most-voted first, with optional filters."""
+    _check_listing(sort, filters, cursor)
+    query = repository.visible_posts(can(viewer, Action.VIEW_HIDDEN))
+    query = repository.apply_filters(session, query, filters or repository.PostFilters())
+    return repository.paginate(session, query, sort=sort, cursor=cursor, limit=max(1, min(limit, 100)))
+
+
+def list_post_summaries(
+    session: Session,
+    *,
+    viewer: Member | None,
+    sort: str = "hot",
+    filters: repository.PostFilters | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> repository.Page[Row]:
+    """list_posts() as rows of repository.SUMMARY_COLUMNS (board and author joined in, no ORM
+    objects): the same posts, order and cursor, for callers that only show them."""
+    _check_listing(sort, filters, cursor)
+    return repository.summary_page(
+        session,
+        include_hidden=can(viewer, Action.VIEW_HIDDEN),
+        filters=filters or repository.PostFilters(),
+        sort=sort,
+        cursor=cursor,
+        limit=max(1, min(limit, 100)),
+    )
+
+
+def _check_listing(sort: str, filters: repository.PostFilters | None, cursor: str | None) -> None:
     if sort not in repository.SORTS:
         raise Invalid(f"Unknown sort {sort!r}; use hot, new or top.", field="sort")
     _check_filters(filters)
     _check_cursor(cursor, sort)
-    query = repository.visible_posts(can(viewer, Action.VIEW_HIDDEN))
-    query = repository.apply_filters(session, query, filters or repository.PostFilters())
-    return repository.paginate(session, query, sort=sort, cursor=cursor, limit=max(1, min(limit, 100)))
 
 
 def _check_filters(filters: repository.PostFilters | None) -> None:

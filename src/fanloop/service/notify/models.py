@@ -12,7 +12,10 @@ from fanloop.core.db import Base, UTCDateTime
 
 class Notification(Base):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_member_read", "member_id", "read_at", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_member_read", "member_id", "read_at", "id"),
+        Index("ix_notifications_unemailed", "emailed_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
@@ -26,6 +29,8 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A mail worker claims a notification until this time, so two workers never mail it twice.
+    email_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class OutboxEvent(Base):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -23,7 +25,43 @@ def notify(
     post_id: int | None = None,
 ) -> bool:
     """Add an in-app notification once per dedupe key; returns whether it was new."""
-    values = {
+    row = _row(member_id, dedupe_key, kind=kind, title=title, body=body, url=url, post_id=post_id)
+    result = session.execute(_insert_once(session).values(**row))
+    return result.rowcount == 1
+
+
+def notify_many(
+    session: Session,
+    *,
+    member_ids: Iterable[int],
+    kind: str,
+    title: str,
+    dedupe_prefix: str,
+    body: str = "",
+    url: str = "",
+    post_id: int | None = None,
+) -> None:
+    """Tell several members the same thing, each once: their dedupe key is `<prefix>:<member id>`."""
+    rows = [
+        _row(
+            member_id,
+            f"{dedupe_prefix}:{member_id}",
+            kind=kind,
+            title=title,
+            body=body,
+            url=url,
+            post_id=post_id,
+        )
+        for member_id in sorted(set(member_ids))
+    ]
+    if rows:
+        session.execute(_insert_once(session), rows)
+
+
+def _row(
+    member_id: int, dedupe_key: str, *, kind: str, title: str, body: str, url: str, post_id: int | None
+) -> dict:
+    return {
         "member_id": member_id,
         "kind": kind,
         "title": title[:200],
@@ -33,10 +71,13 @@ def notify(
         "dedupe_key": dedupe_key[:160],
         "created_at": clock.now(),
     }
+
+
+def _insert_once(session: Session):  # noqa: ANN202
+    """INSERT that skips a notification whose dedupe key exists already."""
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification).values(**values)
-    result = session.execute(insert.on_conflict_do_nothing(index_elements=["dedupe_key"]))
-    return result.rowcount == 1
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
+    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def emit(session: Session, *, topic: str, payload: dict) -> OutboxEvent:
@@ -46,20 +87,24 @@ def emit(session: Session, *, topic: str, payload: dict) -> OutboxEvent:
     return event
 
 
-def unread_count(session: Session, *, member_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.member_id == member_id, Notification.read_at.is_(None))
+def unread_count(session: Session, *, member_id: int, cap: int | None = None) -> int:
+    """How many of a member's notifications are unread; with `cap`, counting stops there (a badge
+    shows "99+"), so the query stays cheap however many pile up."""
+    unread = select(Notification.id).where(
+        Notification.member_id == member_id, Notification.read_at.is_(None)
     )
+    if cap is not None:
+        unread = unread.limit(cap)
+    return session.scalar(select(func.count()).select_from(unread.subquery()))
 
 
 def list_notifications(session: Session, *, member_id: int, limit: int = 50) -> list[Notification]:
+    """A member's notifications: unread first, newest first within each."""
     return list(
         session.scalars(
             select(Notification)
             .where(Notification.member_id == member_id)
-            .order_by(Notification.id.desc())
+            .order_by(Notification.read_at.is_not(None), Notification.id.desc())
             .limit(limit)
         )
     )

@@ -1,16 +1,20 @@
 """The SLA sweep: fire each due warning and breach exactly once.
 
 Only clocks whose `next_event_at` has passed are read (an indexed range scan), so a sweep costs time
-in proportion to what is due, not to the open clocks. On PostgreSQL the rows are locked with
-FOR UPDATE SKIP LOCKED, so any number of sweepers share the work; on SQLite the write transaction
-serialises them. The event row, the clock's flags and the notifications commit together, and
-(clock, kind) is unique, so a sweeper killed mid-way leaves nothing half-done and nothing twice."""
+in proportion to what is due, not to the open clocks. Any number of workers may sweep; one sweep
+runs at a time: on SQLite the write transaction serialises them, on PostgreSQL a transaction-level
+advisory lock does. (A breach passes the post to someone else, which updates the rota; two sweeps
+doing that at once locked rota rows in different orders and deadlocked, and the database then
+aborted one of them with its whole batch.) The due rows are also locked FOR UPDATE SKIP LOCKED, so
+a sweep never waits on a reply that is stopping a clock. The event row, the clock's flags and the
+notifications commit together, and (clock, kind) is unique, so a sweeper killed mid-way leaves
+nothing half-done and nothing twice."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanloop.core import clock, events
@@ -18,15 +22,24 @@ from fanloop.service.sla.models import SlaClock, SlaEvent
 from fanloop.service.sla.service import next_event
 
 SWEEP_BATCH = 500
+# The PostgreSQL advisory lock sweeps take turns on (any fixed number; it shows in pg_locks).
+SWEEP_LOCK_KEY = 7_245_001
 
 
 def sweep(session: Session, *, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[SlaEvent]:
     """Fire the warnings and breaches that are due; returns the events fired."""
+    # Take the turn first, then read the time, so that what fell due while waiting is swept too:
+    # beginning waits for SQLite's write lock (in a unit of work for writing), and on PostgreSQL
+    # the advisory lock waits for the sweep before this one to commit.
+    session.connection()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        session.execute(select(func.pg_advisory_xact_lock(SWEEP_LOCK_KEY)))
     now = now or clock.now()
     query = (
         select(SlaClock).where(SlaClock.next_event_at <= now).order_by(SlaClock.next_event_at).limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         query = query.with_for_update(skip_locked=True, of=SlaClock)
     fired: list[SlaEvent] = []
     for sla_clock in session.scalars(query).unique():

@@ -1,0 +1,47 @@
+"""What a notification says, in the reader's language: worked out when shown, not when stored, so
+the page and the e-mail follow the reader's current language."""
+
+from __future__ import annotations
+
+from fanloop.service.notify.models import Notification
+from fanloop.web.i18n import gettext
+
+STATUS_LABELS = {
+    "open": "Open",
+    "acknowledged": "Acknowledged",
+    "planned": "Planned",
+    "in_progress": "In progress",
+    "shipped": "Shipped",
+    "declined": "Declined",
+    "duplicate": "Duplicate",
+}
+
+
+def status_label(status: str) -> str:
+    return gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def headline(notification: Notification) -> str:
+    """One line saying what happened."""
+    kind, post_id = notification.kind, notification.post_id
+    if kind == "staff_reply":
+        return gettext("The team replied to “%(title)s”") % {"title": notification.title}
+    if kind == "status_changed":
+        return gettext("“%(title)s” is now %(status)s") % {
+            "title": notification.title,
+            "status": status_label(notification.body),
+        }
+    if kind == "sla_warning" and post_id:
+        return gettext("Post #%(id)d is close to its reply target") % {"id": post_id}
+    if kind == "sla_breach" and post_id:
+        return gettext("Post #%(id)d missed its reply target") % {"id": post_id}
+    if kind == "sla_escalation" and post_id:
+        return gettext("Escalated: post #%(id)d missed its reply target") % {"id": post_id}
+    if kind == "sla_reassigned" and post_id:
+        return gettext("Post #%(id)d was passed to you after a missed target") % {"id": post_id}
+    return notification.title
+
+
+def detail(notification: Notification) -> str:
+    """The text under the headline (a reply's opening words), if any."""
+    return notification.body if notification.kind == "staff_reply" else ""
