@@ -105,7 +105,7 @@ def seed_demo(
             _seed_catalog(session)
         specs = content.make_posts(rng, posts_count)
         # Creation times, oldest first, denser towards today like a growing community.
-        offsets = sorted(rng.betavariate(1.6, 1.0) * 59 * 86400 for _ in specs)
+        offsets = sorted(rng.betavariate(1.6, 1.0) * (60 * 86400 - 900) for _ in specs)
         totals = DemoSummary(members=len(member_ids["all"]), posts=0, replies=0, votes=0)
         created: list[int] = []
         for index, (spec, offset) in enumerate(zip(specs, offsets, strict=True)):
@@ -233,17 +233,22 @@ def _seed_replies(
     settings: Settings,
     frozen: clock_module.FrozenClock,
 ) -> int:
-    count = rng.choices([0, 1, 2, 3, 4, 6], weights=[3, 35, 27, 15, 12, 8])[0]
     start = frozen.now()
+    # Only the last hours' posts may still be waiting for an answer; older ones all got one.
+    recent = frozen.limit - start < timedelta(hours=12)
+    count = rng.choices([0, 1, 2, 3, 4, 6], weights=[30 if recent else 0, 35, 27, 15, 12, 8])[0]
     for index in range(count):
         # Nearly every post gets a staff answer first, within minutes (the 15-minute rule at work);
         # a few are late, which the KPIs show.
-        is_staff = index == 0 and rng.random() < 0.97 or rng.random() < 0.2
+        is_staff = index == 0 and (not recent or rng.random() < 0.97) or rng.random() < 0.2
         first_delay = rng.uniform(1, 14) if rng.random() < 0.93 else rng.uniform(15, 45)
         frozen.set(frozen.now() + timedelta(minutes=first_delay if index == 0 else rng.uniform(10, 600)))
         if index == 0:
             sweep(session)  # what the worker would have fired by now, e.g. a breach before a late reply
-        replier = session.get(Member, rng.choice(member_ids["staff" if is_staff else "fan"]))
+        pool = member_ids["staff" if is_staff else "fan"]
+        if not recent:  # an old thread's author did not come back unanswered
+            pool = [member_id for member_id in pool if member_id != post.author_id]
+        replier = session.get(Member, rng.choice(pool))
         posts.add_reply(
             session,
             author=replier,
