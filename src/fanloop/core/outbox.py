@@ -112,7 +112,7 @@ class FileOutbox:
         try:
             send_smtp(self.settings, to=to, subject=subject, body=body)
         except (OSError, smtplib.SMTPException) as error:
-            log.warning("mail to %s not sent: %s", to, type(error).__name__)
+            log.warning("mail %r not sent: %s", subject, type(error).__name__)
 
     def write_file(self, *, to: str, subject: str, body: str) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)

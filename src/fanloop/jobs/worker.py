@@ -39,7 +39,7 @@ def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
 
 def run_once(database: Database, jobs: list[tuple[str, Job | OwnTransactions]] | None = None) -> None:
     """One pass of every job, each in its own transaction."""
-    for name, job in jobs or default_jobs():
+    for name, job in default_jobs() if jobs is None else jobs:
         try:
             if isinstance(job, OwnTransactions):
                 job.run(database)
@@ -51,19 +51,40 @@ def run_once(database: Database, jobs: list[tuple[str, Job | OwnTransactions]] |
 
 
 class Worker:
-    """Runs the jobs every `interval` seconds until stopped."""
+    """Runs the jobs every `interval` seconds until stopped. Jobs that wait on the network run in a
+    lane (thread) of their own, so a slow webhook endpoint never delays an SLA sweep."""
 
     def __init__(self, database: Database, *, interval: float = 0.5) -> None:
         self.database = database
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        jobs = default_jobs()
+        self.lanes = [
+            [job for job in jobs if not isinstance(job[1], OwnTransactions)],
+            [job for job in jobs if isinstance(job[1], OwnTransactions)],
+        ]
 
-    def run_forever(self) -> None:
+    def _loop(self, jobs: list[tuple[str, Job | OwnTransactions]]) -> None:
         while not self._stop.is_set():
             started = time.monotonic()
-            run_once(self.database)
+            run_once(self.database, jobs)
             self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+    def run_forever(self) -> None:
+        side_lanes = [
+            threading.Thread(target=self._loop, args=(lane,), name="fanloop-worker-io", daemon=True)
+            for lane in self.lanes[1:]
+            if lane
+        ]
+        for thread in side_lanes:
+            thread.start()
+        try:
+            self._loop(self.lanes[0])
+        finally:
+            self._stop.set()
+            for thread in side_lanes:
+                thread.join(timeout=10)
 
     def start_thread(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name="fanloop-worker", daemon=True)
@@ -72,4 +93,4 @@ class Worker:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=15)

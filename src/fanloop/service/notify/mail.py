@@ -82,7 +82,7 @@ def claim_letters(session: Session, *, base_url: str, limit: int = MAIL_BATCH) -
 
 def _letter(notification: Notification, member: Member, base_url: str) -> Letter:
     with use_language(member.language or "en"):
-        subject = headline(notification)
+        subject = " ".join(headline(notification).split())  # a header is one line
         lines = [gettext("Hello %(name)s,") % {"name": member.display_name}, "", subject]
         if detail(notification):
             lines += ["", detail(notification)]
@@ -102,9 +102,10 @@ def send_letters(settings: Settings, letters: list[Letter]) -> list[Letter]:
                     smtp.send_message(
                         compose(settings, to=letter.to, subject=letter.subject, body=letter.body)
                     )
-                except smtplib.SMTPRecipientsRefused:
+                except (smtplib.SMTPRecipientsRefused, ValueError) as error:
+                    # One bad address must not hold up the rest of the batch.
                     log.warning(
-                        "notification %s: the SMTP server refused the recipient", letter.notification_id
+                        "notification %s not mailed: %s", letter.notification_id, type(error).__name__
                     )
                     continue
                 sent.append(letter)
