@@ -412,16 +412,24 @@ def report(
 
     records = [(n, p) for n, worker in enumerate(workers) for p in worker.passes() if p["start"] >= run_start]
     passes = [p for _, p in records if p["job"] == "sla_sweep"]
-    # A whole worker pass (every job, one after the other) sets how long until the next sweep.
-    whole: dict[tuple[int, int], float] = {}
+    # A whole pass of the worker's jobs that run with the sweep, one after the other (jobs in a
+    # lane of their own run beside it), sets how long until that worker's next sweep.
+    sweep_lanes = {(n, p.get("lane", "")) for n, p in records if p["job"] == "sla_sweep"}
+    whole: dict[tuple[int, str, int], float] = {}
     for n, p in records:
-        whole[(n, p["pass"])] = whole.get((n, p["pass"]), 0.0) + p["ms"]
+        key = (n, p.get("lane", ""), p["pass"])
+        if key[:2] in sweep_lanes:
+            whole[key] = whole.get(key, 0.0) + p["ms"]
     other_failures = sum(1 for _, p in records if p["failed"] and p["job"] != "sla_sweep")
     sweep_ms = [p["ms"] for p in passes]
     wait_ms = [p.get("wait_ms", 0.0) for p in passes]
     work_ms = [p["ms"] - p.get("wait_ms", 0.0) for p in passes]
-    committed_delay = [p["end"] - due for p in passes for due in p["due"] if due != burst_at]
-    burst_committed = [p["end"] - due for p in passes for due in p["due"] if due == burst_at]
+
+    def in_burst(due: float) -> bool:
+        return burst_at is not None and abs(due - burst_at) < 0.001
+
+    committed_delay = [p["end"] - due for p in passes for due in p["due"] if not in_burst(due)]
+    burst_committed = [p["end"] - due for p in passes for due in p["due"] if in_burst(due)]
     failures = sum(1 for p in passes if p["failed"])
 
     load = json.loads(load_out.read_text()) if load_out.exists() else {}

@@ -20,6 +20,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 import time
 
 from sqlalchemy import func, select
@@ -31,12 +32,15 @@ from fanloop.wiring import wire
 
 
 class FailureCounter(logging.Handler):
+    """Counts the worker's "job <name> failed" log records, per job, and passes them to stderr."""
+
     def __init__(self) -> None:
         super().__init__(level=logging.ERROR)
-        self.count = 0
+        self.counts: dict[str, int] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
+        name = str(record.args[0]) if isinstance(record.args, tuple) and record.args else "?"
+        self.counts[name] = self.counts.get(name, 0) + 1
         sys.stderr.write(self.format(record) + "\n")
 
 
@@ -53,8 +57,9 @@ def main() -> None:
     logging.getLogger("fanloop.worker").addHandler(failures)
 
     armed = False
-    fired_due: list[float] = []
-    waited: list[float] = []
+    # The worker may run its jobs in several threads (lanes): what one job's pass saw is kept per
+    # thread.
+    seen = threading.local()
     lock_key = getattr(scheduled, "SWEEP_LOCK_KEY", None)
 
     def instrument(job):  # noqa: ANN001, ANN202
@@ -66,10 +71,10 @@ def main() -> None:
             session.connection()
             if lock_key is not None and session.get_bind().dialect.name == "postgresql":
                 session.execute(select(func.pg_advisory_xact_lock(lock_key)))
-            waited.append((time.perf_counter() - started) * 1000)
+            seen.wait_ms += (time.perf_counter() - started) * 1000
             result = job(session)
             if result:
-                fired_due.extend(event.due_at.timestamp() for event in result)
+                seen.due.extend(event.due_at.timestamp() for event in result)
                 if armed:
                     print("swept", flush=True)
                     time.sleep(3600)
@@ -77,39 +82,42 @@ def main() -> None:
 
         return instrumented
 
-    # The worker's own jobs; only the sweep is wrapped (to learn what it fired), the others run as
-    # they are, each in its own pass as `run_once` gives it.
-    jobs = [
-        (name, instrument(job) if name == "sla_sweep" else job) for name, job in worker_module.default_jobs()
-    ]
-    passes = 0
+    # The worker's own jobs, as `default_jobs` gives them to it; only the sweep is wrapped (to learn
+    # what it fired), the others run as they are.
+    real_default_jobs = worker_module.default_jobs
+
+    def instrumented_jobs():  # noqa: ANN202
+        return [(name, instrument(job) if name == "sla_sweep" else job) for name, job in real_default_jobs()]
+
     real_run_once = worker_module.run_once
     record = open(args.record, "a", buffering=1)  # noqa: SIM115 (open for the life of the process)
+    record_lock = threading.Lock()
 
-    def timed_run_once(db: Database, jobs_given=None) -> None:  # noqa: ANN001
-        nonlocal passes
-        passes += 1
-        for name, job in jobs_given or jobs:
-            fired_due.clear()
-            waited.clear()
-            failed_before = failures.count
+    def timed_run_once(db: Database, jobs=None) -> None:  # noqa: ANN001
+        seen.passes = getattr(seen, "passes", 0) + 1
+        for name, job in instrumented_jobs() if jobs is None else jobs:
+            seen.due, seen.wait_ms = [], 0.0
+            failed_before = failures.counts.get(name, 0)
             started = time.time()
             clock_start = time.perf_counter()
             real_run_once(db, [(name, job)])
             ended = time.time()
-            failed = failures.count != failed_before
+            failed = failures.counts.get(name, 0) != failed_before
             line = {
                 "job": name,
-                "pass": passes,
+                "lane": threading.current_thread().name,
+                "pass": seen.passes,
                 "start": started,
                 "end": ended,
                 "ms": (time.perf_counter() - clock_start) * 1000,
                 "failed": failed,
-                "wait_ms": sum(waited),
-                "due": [] if failed else list(fired_due),
+                "wait_ms": seen.wait_ms,
+                "due": [] if failed else seen.due,
             }
-            record.write(json.dumps(line) + "\n")
+            with record_lock:
+                record.write(json.dumps(line) + "\n")
 
+    worker_module.default_jobs = instrumented_jobs
     worker_module.run_once = timed_run_once
     worker = worker_module.Worker(database, interval=args.interval)
 

@@ -65,10 +65,10 @@ _UNIT_OF_WORK = "fanloop.unit_of_work"
 
 
 def finish_unit_of_work(session: Session) -> None:
-    """Commit the request's unit of work now, in the handler's thread, as the end of the request
-    would (rolled back, and the error raised here, if the commit fails). For sync handlers that
-    are done with the database: the session is closed afterwards, its objects keep what they
-    loaded."""
+    """Commit the request's unit of work now, where the handler runs, as the end of the request
+    would (rolled back, and the error raised here, if the commit fails): for handlers done with
+    the database, it saves the hand-off to the thread pool that get_session makes otherwise. The
+    session is closed afterwards; its objects keep what they loaded."""
     session.info[_UNIT_OF_WORK].finish()
 
 
@@ -122,6 +122,11 @@ def _member_for_credentials(request: Request, session: Session) -> Member | None
         member = members.member_for_api_token(session, raw=raw)
         if member is None:
             raise NotAuthenticated("The API token is not valid or was revoked.")
+        if session.dirty:
+            # The token's use was recorded (at most once a minute): write it right after the read.
+            # On SQLite a read request's transaction upgrades to a write only then, and that fails
+            # at once if another writer committed since the read; the sooner, the less likely.
+            session.flush()
         return None if member.is_suspended else member
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:

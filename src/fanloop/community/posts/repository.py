@@ -108,9 +108,8 @@ def _summary_page_statement(
 ) -> Select:
     """The statement for one page of summaries: one per shape (which filters, which cursor form),
     built once and reused with bound values, so that neither the statement nor its cache key nor
-    the result's column map is rebuilt per request. Filters and order are those of visible_posts,
-    apply_filters and paginate; a board or tag is looked up in a subquery (an unknown one, NULL,
-    matches nothing, like apply_filters' -1)."""
+    the result's column map is rebuilt per request. Its conditions and order are those of
+    visible_posts, apply_filters and paginate, and so is its SQL but for the columns."""
     query = (
         select(*SUMMARY_COLUMNS)
         .join(Board, Board.id == Post.board_id)
@@ -120,17 +119,16 @@ def _summary_page_statement(
     if not include_hidden:
         query = query.where(Post.is_hidden.is_(False))
     if "board" in filters:
-        board_id = select(Board.id).where(Board.slug == bindparam("board")).scalar_subquery()
-        query = query.where(Post.board_id == board_id)
+        query = query.where(Post.board_id == bindparam("board_id", type_=Integer))
     if "kind" in filters:
         query = query.where(Post.kind == bindparam("kind"))
     if "status" in filters:
         query = query.where(Post.status == bindparam("status"))
     if "author_id" in filters:
-        query = query.where(Post.author_id == bindparam("author_id"))
+        query = query.where(Post.author_id == bindparam("author_id", type_=Integer))
     if "tag" in filters:
-        tag_id = select(Tag.id).where(Tag.slug == bindparam("tag")).scalar_subquery()
-        query = query.where(Post.id.in_(select(PostTag.post_id).where(PostTag.tag_id == tag_id)))
+        tagged = select(PostTag.post_id).where(PostTag.tag_id == bindparam("tag_id", type_=Integer))
+        query = query.where(Post.id.in_(tagged))
     column = _sort_column(sort)
     value = bindparam("cursor_value", type_=column.type)
     post_id = bindparam("cursor_id", type_=Integer)
@@ -139,6 +137,10 @@ def _summary_page_statement(
     elif cursor == "or":
         query = query.where(or_(column < value, and_(column == value, Post.id < post_id)))
     return query.order_by(column.desc(), Post.id.desc()).limit(bindparam("rows", type_=Integer))
+
+
+_BOARD_ID = select(Board.id).where(Board.slug == bindparam("slug"))
+_TAG_ID = select(Tag.id).where(Tag.slug == bindparam("slug"))
 
 
 def summary_page(
@@ -151,17 +153,25 @@ def summary_page(
     limit: int,
 ) -> Page[Row]:
     """One page of visible posts as rows of SUMMARY_COLUMNS (board and author joined in): the same
-    posts, order and cursors as paginate(apply_filters(visible_posts(...))) gives as Post objects."""
+    posts, order and cursors as paginate(apply_filters(visible_posts(...))) gives as Post objects.
+    A board or tag is looked up first, as apply_filters does (an unknown one matches nothing):
+    with its id in hand the database plans the page for that board or tag."""
+    connection = session.connection()
     names = tuple(name for name in ("board", "kind", "status", "author_id", "tag") if getattr(filters, name))
-    params: dict[str, object] = {name: getattr(filters, name) for name in names}
+    params: dict[str, object] = {"rows": limit + 1}
+    for name in names:
+        if name == "board":
+            params["board_id"] = connection.scalar(_BOARD_ID, {"slug": filters.board}) or -1
+        elif name == "tag":
+            params["tag_id"] = connection.scalar(_TAG_ID, {"slug": filters.tag}) or -1
+        else:
+            params[name] = getattr(filters, name)
     form = None
     if cursor:
         params["cursor_value"], params["cursor_id"] = decode_cursor(cursor, sort)
         form = "row" if _row_values_supported(session) else "or"
-    params["rows"] = limit + 1
     statement = _summary_page_statement(include_hidden, sort, names, form)
-    rows = session.connection().execute(statement, params).all()
-    return _cut(rows, sort, limit)
+    return _cut(connection.execute(statement, params).all(), sort, limit)
 
 
 _TAG_SLUGS = (

@@ -90,13 +90,18 @@ def _tags(session: Session, slugs: tuple[str, ...]) -> list[Tag]:
     return tags
 
 
+_INSERT_TERMS = insert(PostTerm.__table__)
+_INSERT_FOLLOW = insert(Follow.__table__)
+
+
 def _index_terms(session: Session, post: Post, *, replace: bool = True) -> None:
     if replace:
         session.execute(delete(PostTerm).where(PostTerm.post_id == post.id))
     text = " ".join(filter(None, [post.title, post.body, post.device_model, post.os_version]))
     terms = search_terms(text)
     if terms:
-        session.execute(insert(PostTerm), [{"term": term, "post_id": post.id} for term in terms])
+        # Rows that no object of this session stands for: straight to the connection, past the ORM.
+        session.connection().execute(_INSERT_TERMS, [{"term": term, "post_id": post.id} for term in terms])
 
 
 def _follow(session: Session, post: Post, member_id: int) -> bool:
@@ -155,7 +160,10 @@ def create_post(session: Session, *, author: Member, data: PostInput, settings: 
     post.follower_count = 1
     session.add(post)
     session.flush()
-    session.add(Follow(post_id=post.id, member_id=author.id, created_at=clock.now()))
+    # A row no one loads in this unit of work: inserted as it is, without another ORM flush.
+    session.connection().execute(
+        _INSERT_FOLLOW, {"post_id": post.id, "member_id": author.id, "created_at": clock.now()}
+    )
     _index_terms(session, post, replace=False)
     levels.award(session, member_id=author.id, reason="post_created", post_id=post.id)
     events.publish(session, "post.created", post=post)
