@@ -440,6 +440,7 @@ def report(
     )
     line("load_errors", load.get("errors", 0))
     line("post_ms_p99", f"{percentile(load.get('post_ms', []), 0.99):.1f}")
+    line("post_ms_max", f"{max(load.get('post_ms', []), default=0.0):.1f}")
     line("load_late_p99_s", f"{percentile(load.get('late_s', []), 0.99):.2f}")
     line("events_fired", len(every))
     line("warnings_fired", len(delays["warning"]))
