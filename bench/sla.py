@@ -12,14 +12,16 @@ Steps, in real time (no frozen clock):
    their tickets and two running clocks each, due hours or days from now (`seed_seconds`);
 2. `--workers` processes of bench/sla_worker.py, each the real `Worker` loop (`wire()`, its own
    `Database`, `--interval`), timing every pass;
-3. a slice of the backlog (`--due-rate` a second) is moved so that it breaches during the run, and
-   bench/sla_load.py streams new posts (on a board whose policy wants a first reply within a
-   minute, warning at 30 s) and staff replies through the real services for `--duration` seconds;
+3. a slice of the backlog (`--due-rate` a second, plus `--burst` all at one moment) is moved so
+   that it breaches during the run, and bench/sla_load.py streams new posts (on a board whose
+   policy wants a first reply within a minute, warning at 30 s) and staff replies through the
+   real services for `--duration` seconds;
 4. with `--kill-one`, half-way through, the first worker is SIGKILLed inside a sweep that has
-   fired events but not committed them (its row locks, or SQLite's write lock, held);
-5. the workers are stopped and the database is read back.
+   fired events but not committed them (its locks held);
+5. the workers go on until everything due during the run has fired (at most a minute), are
+   stopped, and the database is read back.
 
-Prints `name: value` lines; see the "SLA sweep benchmark" section of bench/README.md.
+Prints `name: value` lines; see the "SLA sweep" section of bench/README.md.
 """
 
 from __future__ import annotations
