@@ -21,6 +21,7 @@ from fanloop.core.config import Settings
 from fanloop.core.db import Base, Database, normalise_url
 from fanloop.core.migrate import upgrade
 from fanloop.core.permissions import Role
+from fanloop.insights.vectors.index import forget_indexes
 from fanloop.wiring import wire
 
 POSTGRES_URL = os.environ.get("FANLOOP_TEST_DATABASE_URL", "")
@@ -65,6 +66,7 @@ def _empty_tables_after_test(request) -> Iterator[None]:
     with db.engine.begin() as connection:
         for table in tables:
             connection.execute(text(f"DELETE FROM {table}"))
+    forget_indexes()  # the in-process vector index would still hold the deleted posts
 
 
 @pytest.fixture

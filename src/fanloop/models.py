@@ -17,6 +17,8 @@ from fanloop.community.posts.models import (
 )
 from fanloop.core.db import Base
 from fanloop.core.models import RateEvent
+from fanloop.insights.painpoints.models import MiningRun, PainPoint, PainPointPost
+from fanloop.insights.vectors.models import PostVector
 from fanloop.service.desk.models import Assignment, Macro, PostPresence, Ticket
 from fanloop.service.notify.models import Notification, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from fanloop.service.rota.models import RotaMember, RotaSettings, RotaShift
@@ -32,12 +34,16 @@ __all__ = [
     "Follow",
     "LoginSession",
     "Member",
+    "MiningRun",
     "ModerationAction",
+    "PainPoint",
+    "PainPointPost",
     "PasswordResetToken",
     "Post",
     "PostRevision",
     "PostTag",
     "PostTerm",
+    "PostVector",
     "RateEvent",
     "Reply",
     "StatusChange",

@@ -2,8 +2,10 @@
 
 
 def wire() -> None:
+    from fanloop.insights.painpoints import subscribers as pain_points
     from fanloop.service import subscribers as service_desk
     from fanloop.service.notify import subscribers as notifications
 
     service_desk.register()
     notifications.register()
+    pain_points.register()

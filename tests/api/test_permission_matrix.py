@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 
 from fanloop.community.members.models import ApiToken, Member, PasswordResetToken
 from fanloop.community.posts.models import Board, Follow, Post, Tag
-from fanloop.core import security
+from fanloop.core import clock, security
 from fanloop.core.permissions import MINIMUM_ROLE, Action
+from fanloop.insights.painpoints.models import MiningRun, PainPoint
 from fanloop.service.notify.models import WebhookEndpoint
 from fanloop.service.sla.models import SlaPolicy
 
@@ -110,6 +111,28 @@ def _target_member(w: World) -> None:
 
 def _nothing(_: World) -> None:
     return None
+
+
+def _pain_point(w: World) -> None:
+    with w.database.unit_of_work(write=True) as session:
+        now = clock.now()
+        point = PainPoint(
+            name="",
+            phrases=["screen", "flicker"],
+            language="en",
+            centroid=b"\0" * 16,
+            model="matrix",
+            radius=0.5,
+            example_post_ids=[],
+            pinned=False,
+            hidden=False,
+            revision=1,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(point)
+        session.flush()
+        w.targets["pain_point"] = point.id
 
 
 def _replies(w: World) -> int:
@@ -249,9 +272,33 @@ CASES: dict[Action, Case] = {
     ),
     Action.MANAGE_SERVICE_DESK: Case(
         setup=_nothing,
-        request=lambda w: w.actor.post("/api/v1/sla/policies", json={"name": "Matrix", "first_reply_minutes": 5}),
+        request=lambda w: w.actor.post(
+            "/api/v1/sla/policies", json={"name": "Matrix", "first_reply_minutes": 5}
+        ),
         took_effect=lambda w, r: w.scalar(select(func.count()).where(SlaPolicy.name == "Matrix")) == 1,
         ok=201,
+    ),
+    Action.VIEW_PAIN_POINTS: Case(
+        setup=_pain_point,
+        request=lambda w: w.actor.get("/api/v1/pain-points"),
+        took_effect=lambda w, r: (
+            r.status_code == 200 and [p["id"] for p in r.json()["items"]] == [w.targets["pain_point"]]
+        ),
+    ),
+    Action.MANAGE_PAIN_POINTS: Case(
+        setup=_pain_point,
+        request=lambda w: w.actor.patch(
+            f"/api/v1/pain-points/{w.targets['pain_point']}", json={"name": "Matrix"}
+        ),
+        took_effect=lambda w, r: (
+            w.scalar(select(PainPoint.name).where(PainPoint.id == w.targets["pain_point"])) == "Matrix"
+        ),
+    ),
+    Action.REMINE_PAIN_POINTS: Case(
+        setup=_nothing,
+        request=lambda w: w.actor.post("/api/v1/pain-points/runs"),
+        took_effect=lambda w, r: w.scalar(select(func.count()).select_from(MiningRun)) == 1,
+        ok=202,
     ),
 }
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from fanloop.core.config import Settings, get_settings
+from fanloop.core.db import Database
 
 app = typer.Typer(help="fanloop: run a product's fan community.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -27,9 +28,7 @@ def _wire() -> None:
     wire()
 
 
-def _database(settings: Settings):  # noqa: ANN202
-    from fanloop.core.db import Database
-
+def _database(settings: Settings) -> Database:
     return Database(settings.effective_database_url)
 
 
@@ -117,12 +116,23 @@ def demo(
             f"Seeded {summary.members} members, {summary.posts} posts, {summary.replies} replies, "
             f"{summary.votes} votes."
         )
+        _mine_demo_pain_points(database)
     with database.unit_of_work() as session:
         accounts = ", ".join(f"{m.handle} ({m.role})" for m in demo_accounts(session))
     console.print(f"Demo accounts, password [bold]{DEMO_PASSWORD}[/bold]: {accounts}")
     database.dispose()
     if serve_after:
         serve(host=host, port=port, workers=1)
+
+
+def _mine_demo_pain_points(database: Database) -> None:
+    from fanloop.cli.painpoints import run_with_progress
+    from fanloop.insights.painpoints import scheduled
+
+    with database.unit_of_work(write=True) as session:
+        run = scheduled.request_remine(session, actor=None, trigger="command")
+    info = run_with_progress(database, run.id)
+    console.print(f"Mined {info.posts} complaints, bugs and suggestions into {info.created} pain points.")
 
 
 def _progress() -> Progress:
@@ -205,3 +215,6 @@ def members_reset_link(handle: str) -> None:
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+import fanloop.cli.mine  # noqa: E402, F401  (registers `fanloop mine`)
+import fanloop.cli.painpoints  # noqa: E402, F401  (registers `fanloop remine`)
+import fanloop.cli.sentiment  # noqa: E402, F401  (registers `fanloop sentiment`)

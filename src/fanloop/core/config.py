@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     # "embedded": the web process runs the background worker in a thread; "off": run `fanloop worker`.
     worker: str = "embedded"
     worker_interval: float = 0.5
+    # Text model that turns each post into a stored vector (pain points, similar posts); empty means
+    # fanloop.insights.textmodels.DEFAULT_TEXT_MODEL. Changing it re-encodes posts in the background.
+    text_model: str = ""
+    # Hour of the day (UTC, 0-23) after which the nightly pain-point re-mine is queued; -1 turns it off.
+    remine_hour: int = Field(default=3, ge=-1, le=23)
     # Behind a trusted reverse proxy, take the client address from X-Forwarded-For.
     trust_proxy: bool = False
     # Outgoing mail through SMTP; without a host, mail is written to <data dir>/outbox instead.

@@ -42,6 +42,9 @@ class Action(StrEnum):
     ISSUE_RESET_LINK = "issue_reset_link"
     MANAGE_INTEGRATIONS = "manage_integrations"
     MANAGE_SERVICE_DESK = "manage_service_desk"
+    VIEW_PAIN_POINTS = "view_pain_points"
+    MANAGE_PAIN_POINTS = "manage_pain_points"
+    REMINE_PAIN_POINTS = "remine_pain_points"
 
 
 # The lowest role allowed each action; higher roles inherit it.
@@ -58,10 +61,13 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MERGE_POSTS: Role.STAFF,
     Action.VIEW_HIDDEN: Role.STAFF,
     Action.VIEW_STAFF_AREA: Role.STAFF,
+    Action.VIEW_PAIN_POINTS: Role.STAFF,
+    Action.MANAGE_PAIN_POINTS: Role.STAFF,  # rename, merge, split, pin, hide, link to a status
     Action.EDIT_ANY_POST: Role.LEAD,
     Action.MANAGE_BOARDS: Role.LEAD,
     Action.MANAGE_TAGS: Role.LEAD,
     Action.VIEW_AUDIT_LOG: Role.LEAD,
+    Action.REMINE_PAIN_POINTS: Role.LEAD,
     Action.MANAGE_SERVICE_DESK: Role.LEAD,  # SLA policies, calendars, macros, anyone's rota entry
     Action.MANAGE_ROLES: Role.ADMIN,
     Action.ISSUE_RESET_LINK: Role.ADMIN,

@@ -25,15 +25,23 @@ class OwnTransactions:
     short transactions, so none stays open (holding SQLite's write lock) while it waits."""
 
     run: Callable[[Database], object]
+    # Jobs of one lane run one after another in a thread of their own: "io" waits on the network,
+    # "text" is CPU-bound text-model work that must not delay an SLA sweep either.
+    lane: str = "io"
 
 
 def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
+    from fanloop.insights.painpoints.scheduled import run_pending as remine_pending
+    from fanloop.insights.vectors.service import encode_pending
     from fanloop.service.notify.dispatch import dispatch_pending
     from fanloop.service.notify.mail import mail_pending
 
     jobs: list[tuple[str, Job | OwnTransactions]] = [("sla_sweep", lambda session: sweep(session))]
     jobs.append(("outbox_dispatch", OwnTransactions(dispatch_pending)))
     jobs.append(("notification_mail", OwnTransactions(mail_pending)))
+    jobs.append(("post_vectors", OwnTransactions(encode_pending, lane="text")))
+    # A re-mine takes minutes at scale: a lane of its own, so new posts keep getting vectors meanwhile.
+    jobs.append(("pain_point_remine", OwnTransactions(remine_pending, lane="mining")))
     return jobs
 
 
@@ -60,10 +68,11 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         jobs = default_jobs()
-        self.lanes = [
-            [job for job in jobs if not isinstance(job[1], OwnTransactions)],
-            [job for job in jobs if isinstance(job[1], OwnTransactions)],
-        ]
+        side: dict[str, list[tuple[str, Job | OwnTransactions]]] = {}
+        for job in jobs:
+            if isinstance(job[1], OwnTransactions):
+                side.setdefault(job[1].lane, []).append(job)
+        self.lanes = [[job for job in jobs if not isinstance(job[1], OwnTransactions)], *side.values()]
 
     def _loop(self, jobs: list[tuple[str, Job | OwnTransactions]]) -> None:
         while not self._stop.is_set():
@@ -73,8 +82,8 @@ class Worker:
 
     def run_forever(self) -> None:
         side_lanes = [
-            threading.Thread(target=self._loop, args=(lane,), name="fanloop-worker-io", daemon=True)
-            for lane in self.lanes[1:]
+            threading.Thread(target=self._loop, args=(lane,), name=f"fanloop-worker-{i}", daemon=True)
+            for i, lane in enumerate(self.lanes[1:], start=1)
             if lane
         ]
         for thread in side_lanes:

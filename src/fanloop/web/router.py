@@ -11,9 +11,11 @@ from fanloop.web import (  # noqa: F401
     kpis,
     members,
     notifications,
+    painpoints,
     posts,
     presenters,
     rota,
+    similar,
     staff,
 )
 from fanloop.web.deps import page_state
@@ -21,6 +23,7 @@ from fanloop.web.deps import page_state
 web_router = APIRouter(dependencies=[Depends(page_state)], include_in_schema=False)
 web_router.include_router(community.router)
 web_router.include_router(posts.router)
+web_router.include_router(similar.router)
 web_router.include_router(members.router)
 web_router.include_router(auth.router)
 web_router.include_router(staff.router)
@@ -30,3 +33,4 @@ web_router.include_router(desk_admin.router)
 web_router.include_router(rota.router)
 web_router.include_router(notifications.router)
 web_router.include_router(kpis.router)
+web_router.include_router(painpoints.router)

@@ -20,6 +20,7 @@ from fanloop.deps import CurrentMember, SessionDep, SettingsDep
 from fanloop.web.deps import CsrfChecked, PageRoute, login_url, redirect
 from fanloop.web.errors import error_message
 from fanloop.web.i18n import gettext
+from fanloop.web.painpoints import top_pain_points
 from fanloop.web.templating import render
 
 router = APIRouter(route_class=PageRoute)
@@ -172,6 +173,7 @@ def staff_area(
         context["posts"] = posts.list_posts(
             session, viewer=viewer, sort="new", filters=filters, limit=50
         ).items
+        context["top_pain_points"] = top_pain_points(session, viewer)
     elif tab == "moderated":
         context["posts"] = posts.moderated_posts(session, viewer=viewer)
     elif tab == "statuses":

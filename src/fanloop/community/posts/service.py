@@ -598,6 +598,13 @@ def _audit(
     )
 
 
+def record_audit(
+    session: Session, *, actor: Member, action: str, target_type: str, target_id: int, reason: str = ""
+) -> None:
+    """Add an entry to the audit log, for other domains' staff actions (pain points, for one)."""
+    _audit(session, actor=actor, action=action, target_type=target_type, target_id=target_id, reason=reason)
+
+
 def moderation_log(session: Session, *, viewer: Member, limit: int = 100) -> list[ModerationAction]:
     require(viewer, Action.VIEW_AUDIT_LOG)
     return list(session.scalars(select(ModerationAction).order_by(ModerationAction.id.desc()).limit(limit)))

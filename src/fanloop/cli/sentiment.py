@@ -1,0 +1,97 @@
+"""`fanloop sentiment`: the negativity of each post in a JSON Lines file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+
+from fanloop.cli.main import _progress, app, console
+
+_BATCH = 256
+
+
+def read_posts(lines: list[str]) -> Iterator[tuple[int, object, str] | tuple[int, str]]:
+    """(line number, id, text) for each good line, (line number, problem) for each bad one; blank
+    lines are skipped silently."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as error:
+            yield number, f"not JSON ({error.msg})"
+            continue
+        if not isinstance(row, dict):
+            yield number, "expected an object with id and text"
+        elif not isinstance(row.get("id"), str | int) or isinstance(row.get("id"), bool):
+            yield number, "missing id (a string or an integer)"
+        elif not isinstance(row.get("text"), str):
+            yield number, "missing text (a string)"
+        else:
+            yield number, row["id"], row["text"]
+
+
+@app.command()
+def sentiment(
+    input_path: Path = typer.Option(
+        ...,
+        "--input",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help='JSON Lines of {"id": ..., "text": ...}.',
+    ),
+    output_path: Path = typer.Option(
+        ..., "--output", dir_okay=False, help='Where to write {"id", "negativity"} lines.'
+    ),
+) -> None:
+    """Score each post's negativity, 0 (clearly positive) .. 1 (clearly negative); bad lines are skipped."""
+    from fanloop.insights.sentiment import negativity, warm_up
+
+    try:
+        lines = input_path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as error:
+        console.print(
+            f"{input_path} is not UTF-8 text: {error.reason} at byte {error.start}.",
+            style="red",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
+    warm_up()
+    written = skipped = 0
+    with output_path.open("w", encoding="utf-8") as output, _progress() as progress:
+        task = progress.add_task("Scoring sentiment", total=len(lines))
+        batch: list[tuple[int, object, str]] = []
+
+        def flush() -> None:
+            nonlocal written
+            scores = negativity([text for _, _, text in batch])
+            for (_, post_id, _), score in zip(batch, scores, strict=True):
+                output.write(
+                    json.dumps({"id": post_id, "negativity": round(score, 4)}, ensure_ascii=False) + "\n"
+                )
+            written += len(batch)
+            progress.update(task, completed=batch[-1][0])
+            batch.clear()
+
+        for item in read_posts(lines):
+            if len(item) == 2:
+                # soft_wrap keeps `path:line` whole; markup off because the JSON error may hold brackets.
+                console.print(
+                    f"{input_path}:{item[0]}: {item[1]}; skipped.",
+                    style="yellow",
+                    markup=False,
+                    soft_wrap=True,
+                )
+                skipped += 1
+                continue
+            batch.append(item)
+            if len(batch) >= _BATCH:
+                flush()
+        if batch:
+            flush()
+        progress.update(task, completed=len(lines))
+    console.print(f"Wrote {written} scores to {output_path}; skipped {skipped} bad lines.", soft_wrap=True)

@@ -1,0 +1,1 @@
+"""One stored vector (and negativity score) per post, computed once, and nearest-neighbour search."""

@@ -1,0 +1,90 @@
+"""Clustering vectors into groups, with the number of groups chosen automatically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from fanloop.insights import mining
+
+
+def _groups(count: int, size: int, dim: int = 32, noise: float = 0.15, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(count, dim))
+    truth = np.repeat(np.arange(count), size)
+    points = centres[truth] + noise * np.sqrt(dim) * rng.normal(size=(len(truth), dim)) / np.sqrt(dim)
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    return points.astype(np.float32), truth
+
+
+def test_cluster_recovers_well_separated_groups_and_chooses_their_number():
+    points, truth = _groups(6, 40)
+    result = mining.cluster(points, seed=0)
+    assert result.k == 6
+    assert adjusted_rand_score(truth, result.labels) == pytest.approx(1.0)
+    assert result.labels.dtype == np.int64 and set(result.labels.tolist()) == set(range(6))
+
+
+def test_cluster_at_a_given_k_and_centroids_are_unit_means_of_the_input_vectors():
+    points, truth = _groups(4, 30, noise=0.3)
+    result = mining.cluster(points, k=4, seed=0)
+    assert result.k == 4 and adjusted_rand_score(truth, result.labels) == pytest.approx(1.0)
+    assert result.centroids.shape == (4, 32)
+    for label in range(4):
+        mean = points[result.labels == label].mean(axis=0)
+        np.testing.assert_allclose(result.centroids[label], mean / np.linalg.norm(mean), atol=1e-5)
+    # Cluster 0 is the largest; a new point near a group is assigned to that group's centroid.
+    sizes = np.bincount(result.labels)
+    assert sizes[0] == sizes.max()
+    nearest = int(np.argmax(result.centroids @ points[0]))
+    assert nearest == result.labels[0]
+
+
+def test_features_take_part_in_clustering_but_centroids_stay_in_the_vector_space():
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(120, 16)).astype(np.float32)  # no structure at all
+    features, truth = _groups(3, 40, dim=8)
+    without = mining.cluster(vectors, k=3, seed=0)
+    with_features = mining.cluster(vectors, k=3, seed=0, features=features)
+    assert adjusted_rand_score(truth, with_features.labels) > 0.9
+    assert adjusted_rand_score(truth, without.labels) < 0.2
+    assert with_features.centroids.shape == (3, 16)
+
+
+def test_large_inputs_take_the_approximate_neighbour_path_and_still_find_the_groups(monkeypatch):
+    monkeypatch.setattr(mining, "EXACT_NEIGHBOURS_LIMIT", 100)
+    monkeypatch.setattr(mining, "_CELL_SIZE", 60)
+    points, truth = _groups(5, 60)
+    smoothed = mining.smooth(points, seed=0)
+    assert smoothed.shape == points.shape
+    np.testing.assert_allclose(np.linalg.norm(smoothed, axis=1), 1.0, atol=1e-5)
+    result = mining.cluster(points, seed=0)
+    assert result.k == 5 and adjusted_rand_score(truth, result.labels) == pytest.approx(1.0)
+
+
+def test_cluster_reports_progress_and_handles_tiny_inputs():
+    points, _ = _groups(2, 10)
+    reports: list[tuple[int, int]] = []
+    mining.cluster(points, seed=0, progress=lambda done, total: reports.append((done, total)))
+    assert reports[-1][0] == reports[-1][1] and [d for d, _ in reports] == sorted(d for d, _ in reports)
+    assert mining.cluster(points[:0]).k == 0
+    single = mining.cluster(points[:1])
+    assert single.k == 1 and single.labels.tolist() == [0]
+    with pytest.raises(ValueError, match="k must be"):
+        mining.cluster(points, k=0)
+
+
+def test_mine_texts_groups_chinese_and_english_posts_by_topic():
+    texts = [
+        *[f"电池续航太差，一晚上掉电{n}%" for n in range(10, 22)],
+        *[f"The battery drains {n}% overnight, battery life is awful" for n in range(10, 22)],
+        *[f"相机夜景模糊，第{n}张照片对焦不准" for n in range(10, 22)],
+        *[f"Night photo number {n} is blurry, the camera cannot focus" for n in range(10, 22)],
+    ]
+    result = mining.mine_texts(texts, backend="tfidf", k=4)
+    truth = np.repeat(np.arange(4), 12)
+    assert adjusted_rand_score(truth, result.labels) > 0.9
+    default = mining.mine_texts(texts, k=4)  # the default backend, with corpus features
+    assert default.centroids.shape == (4, 512)
+    assert adjusted_rand_score(truth, default.labels) > 0.9
