@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fanloop.community.posts import service as posts
 from fanloop.community.members.models import Member
+from fanloop.community.posts import service as posts
 from fanloop.core import events
 from fanloop.insights.vectors import index as vector_index
 from fanloop.insights.vectors import service as vectors
