@@ -151,15 +151,25 @@ def run_mine(posts: int, cache: Path) -> dict:
     jitter (so posts are near-duplicates of real ones, not copies), as the nightly re-mine would."""
     from fanloop.insights import mining
 
-    pool = np.vstack([np.load(path) for path in sorted(cache.glob("*_use.npy"))])
+    parts = [np.load(path) for path in sorted(cache.glob("*_use.npy"))]
+    pool = np.vstack(parts)
+    # Each stored vector keeps its set's language, as each post keeps its own, so the re-mine
+    # clusters each language apart (mining.cluster_by_language), as the product does.
+    pool_languages = np.concatenate(
+        [
+            np.full(len(part), "zh_CN" if "shopping" in path.name else "en")
+            for part, path in zip(parts, sorted(cache.glob("*_use.npy")), strict=True)
+        ]
+    )
     rng = np.random.default_rng(0)
-    vectors = pool[rng.integers(0, len(pool), size=posts)]
+    picked = rng.integers(0, len(pool), size=posts)
+    vectors = pool[picked]
     vectors = vectors + rng.normal(scale=0.2 / np.sqrt(vectors.shape[1]), size=vectors.shape).astype(
         np.float32
     )
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     started = time.perf_counter()
-    result = mining.cluster(vectors.astype(np.float32))
+    result = mining.cluster_by_language(vectors.astype(np.float32), pool_languages[picked].tolist())
     return {"seconds": time.perf_counter() - started, "k": result.k, "posts": posts}
 
 
@@ -169,14 +179,6 @@ def worker(args: argparse.Namespace) -> None:
     if kind == "backend":
         backend, set_name = rest
         result = run_backend(backend, set_name, args.data, cache)
-        if backend == "use":
-            from fanloop.insights import mining, textmodels
-
-            texts, _ = load_set(set_name, args.data)
-            np.save(
-                cache / f"{set_name}_use_vectors.npy",
-                mining.encode_in_batches(textmodels.create("use"), texts),
-            )
     elif kind == "bertopic":
         result = run_bertopic(rest[0], args.data, cache)
     else:

@@ -88,3 +88,50 @@ def test_mine_texts_groups_chinese_and_english_posts_by_topic():
     default = mining.mine_texts(texts, k=4)  # the default backend, with corpus features
     assert default.centroids.shape == (4, 512)
     assert adjusted_rand_score(truth, default.labels) > 0.9
+
+
+def _bilingual():
+    """Three topics per language, the languages far apart: the strongest split is the language, as
+    it is in real USE vectors of a bilingual forum."""
+    english, english_truth = _groups(3, 40, seed=5)
+    chinese, chinese_truth = _groups(3, 40, seed=6)
+    offset = np.zeros(32, dtype=np.float32)
+    offset[0] = 10.0
+    english, chinese = english - offset, chinese + offset
+    english /= np.linalg.norm(english, axis=1, keepdims=True)
+    chinese /= np.linalg.norm(chinese, axis=1, keepdims=True)
+    points = np.vstack([english, chinese]).astype(np.float32)
+    truth = np.concatenate([english_truth, chinese_truth + 3])
+    languages = ["en"] * len(english) + ["zh_CN"] * len(chinese)
+    return points, truth, languages
+
+
+def test_each_language_is_mined_apart_so_the_language_split_does_not_swallow_the_topics():
+    points, truth, languages = _bilingual()
+    assert mining.cluster(points, seed=0).k == 2  # mined together, only the languages come apart
+
+    result = mining.cluster_by_language(points, languages, seed=0)
+
+    assert result.k == 6
+    assert adjusted_rand_score(truth, result.labels) == pytest.approx(1.0)
+    for label in range(result.k):  # no cluster mixes languages
+        assert len({languages[i] for i in np.flatnonzero(result.labels == label)}) == 1
+    sizes = np.bincount(result.labels)
+    assert sizes[0] == sizes.max() and result.centroids.shape == (6, 32)
+    for label in range(result.k):
+        mean = points[result.labels == label].mean(axis=0)
+        np.testing.assert_allclose(result.centroids[label], mean / np.linalg.norm(mean), atol=1e-5)
+
+
+def test_a_fixed_k_is_shared_between_languages_by_size():
+    points, truth, languages = _bilingual()
+    result = mining.cluster_by_language(points, languages, k=6, seed=0)
+    assert result.k == 6 and adjusted_rand_score(truth, result.labels) == pytest.approx(1.0)
+
+
+def test_languages_with_few_posts_join_a_pool():
+    languages = ["en"] * 50 + ["zh_CN"] * 40 + ["zh_TW"] * 5 + ["ja"] * 3
+    groups = mining.language_groups(languages, min_group=30)
+    as_sets = sorted(sorted(group.tolist()) for group in groups)
+    # zh_TW counts as zh; Japanese is too small alone and joins the largest language.
+    assert as_sets == sorted([list(range(50)) + list(range(95, 98)), list(range(50, 95))])

@@ -40,6 +40,8 @@ MAX_K = 200
 _SELECTION_SAMPLE = 3_000
 _CANDIDATES = 12
 _ENCODE_BATCH = 512
+# A language with fewer posts than this is mined together with the other small ones.
+MIN_LANGUAGE_GROUP = 30
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,75 @@ def _cluster(
     np.add.at(centroids, labels, vectors)
     report(steps, steps)
     return Clustering(labels=labels, k=k, centroids=_unit_rows(centroids))
+
+
+def cluster_by_language(
+    vectors: np.ndarray,
+    languages: Sequence[str],
+    *,
+    k: int | None = None,
+    seed: int = 0,
+    features: np.ndarray | None = None,
+    min_group: int = MIN_LANGUAGE_GROUP,
+    progress: Progress | None = None,
+) -> Clustering:
+    """`cluster`, run apart for each language's posts, the clusters then numbered together.
+
+    On a bilingual forum the strongest split in the vectors is the language itself: clustering
+    both together, the automatic k settles on 2 (one group per language). Each language is
+    therefore mined on its own; a language with fewer than `min_group` posts joins the others'
+    pool. With a fixed k, each group gets a share of k proportional to its size (at least 1)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    groups = language_groups(languages, min_group=min_group)
+    if len(groups) <= 1:
+        return cluster(vectors, k=k, seed=seed, features=features, progress=progress)
+    n = len(vectors)
+    shares = _shares(k, [len(rows) for rows in groups]) if k is not None else [None] * len(groups)
+    labels = np.empty(n, dtype=np.int64)
+    centroids: list[np.ndarray] = []
+    done = 0
+    for rows, share in zip(groups, shares, strict=True):
+        offset = done
+
+        def report(step: int, steps: int, offset: int = offset, size: int = len(rows)) -> None:
+            if progress is not None:
+                progress(offset + round(size * step / max(steps, 1)), n)
+
+        part = cluster(
+            vectors[rows],
+            k=share,
+            seed=seed,
+            features=None if features is None else features[rows],
+            progress=report,
+        )
+        labels[rows] = part.labels + sum(len(c) for c in centroids)
+        centroids.append(part.centroids)
+        done += len(rows)
+    labels, order = _relabel_by_size_with_order(labels)
+    return Clustering(labels=labels, k=len(order), centroids=np.vstack(centroids)[order])
+
+
+def language_groups(languages: Sequence[str], *, min_group: int = MIN_LANGUAGE_GROUP) -> list[np.ndarray]:
+    """Row numbers per language (zh_CN and zh_TW count as zh), small languages pooled together."""
+    by_language: dict[str, list[int]] = {}
+    for row, language in enumerate(languages):
+        by_language.setdefault((language or "").split("_")[0].lower(), []).append(row)
+    groups = [rows for rows in by_language.values() if len(rows) >= min_group]
+    pool = [row for rows in by_language.values() if len(rows) < min_group for row in rows]
+    if pool:
+        if len(pool) >= min_group or not groups:
+            groups.append(pool)
+        else:  # too few to mine alone: they join the largest language
+            largest = max(range(len(groups)), key=lambda i: len(groups[i]))
+            groups[largest] = sorted(groups[largest] + pool)
+    return [np.asarray(rows, dtype=np.int64) for rows in groups]
+
+
+def _shares(k: int, sizes: list[int]) -> list[int]:
+    """k split over groups in proportion to their sizes, each at least 1 and at most its size."""
+    total = sum(sizes)
+    shares = [max(1, min(size, round(k * size / total))) for size in sizes]
+    return shares
 
 
 def smooth(points: np.ndarray, *, neighbours: int = NEIGHBOURS, seed: int = 0) -> np.ndarray:
@@ -188,7 +259,8 @@ def mine_texts(
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Clustering:
-    """Encode `texts` with `backend` (default: DEFAULT_TEXT_MODEL) and cluster them.
+    """Encode `texts` with `backend` (default: DEFAULT_TEXT_MODEL) and cluster them, each language
+    apart (see `cluster_by_language`).
 
     A backend that needs a fit is fitted on `texts`. With a pretrained backend and `corpus_features`,
     TF-IDF vectors of `texts` join the clustering (see the module's docstring); the centroids are in
@@ -209,14 +281,16 @@ def mine_texts(
             from fanloop.insights.textmodels.tfidf import TfidfModel
 
             features = TfidfModel().fit_encode(texts)
-    clustering = cluster(
+    from fanloop.core.text import detect_language
+
+    return cluster_by_language(
         vectors,
+        [detect_language(text) for text in texts],
         k=k,
         seed=seed,
         features=features,
         progress=lambda done, steps: report(len(texts) + round(done / steps * (len(texts) + 1)), total),
     )
-    return clustering
 
 
 def fit_and_encode(model, texts: Sequence[str]) -> np.ndarray:  # noqa: ANN001
@@ -253,13 +327,19 @@ def _kmeans(points: np.ndarray, k: int, *, seed: int, n_init: int = 3) -> np.nda
     return model.fit_predict(points).astype(np.int64)
 
 
-def _relabel_by_size(labels: np.ndarray) -> tuple[np.ndarray, int]:
-    """Labels 0..k-1 with 0 the largest group (ties by the old label), empty groups dropped."""
+def _relabel_by_size_with_order(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels 0..k-1 with 0 the largest group (ties by the old label), and the old label of each."""
     values, counts = np.unique(labels, return_counts=True)
     order = values[np.lexsort((values, -counts))]
     mapping = np.empty(int(values.max()) + 1, dtype=np.int64)
     mapping[order] = np.arange(len(order))
-    return mapping[labels], len(order)
+    return mapping[labels], order
+
+
+def _relabel_by_size(labels: np.ndarray) -> tuple[np.ndarray, int]:
+    """Labels 0..k-1 with 0 the largest group (ties by the old label), empty groups dropped."""
+    labels, order = _relabel_by_size_with_order(labels)
+    return labels, len(order)
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:

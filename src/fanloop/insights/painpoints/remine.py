@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -97,7 +96,10 @@ def remine(database: Database, *, progress: Progress | None = None, seed: int = 
     free = np.setdiff1d(np.arange(len(corpus.post_ids)), sticky_rows)
     report("clustering", 0.1)
     clusters = _cluster(
-        corpus.vectors[free], progress=lambda f: report("clustering", 0.1 + 0.6 * f), seed=seed
+        corpus.vectors[free],
+        [corpus.languages[row] for row in free],
+        progress=lambda f: report("clustering", 0.1 + 0.6 * f),
+        seed=seed,
     )
     outcome.k = len(clusters)
     clusters = [free[rows] for rows in clusters]
@@ -115,17 +117,15 @@ def remine(database: Database, *, progress: Progress | None = None, seed: int = 
     return outcome
 
 
-def _cluster(vectors: np.ndarray, *, progress: Callable[[float], None], seed: int) -> list[np.ndarray]:
-    """Row numbers of each cluster of at least MIN_CLUSTER_POSTS (automatic k)."""
+def _cluster(
+    vectors: np.ndarray, languages: list[str], *, progress: Callable[[float], None], seed: int
+) -> list[np.ndarray]:
+    """Row numbers of each cluster of at least MIN_CLUSTER_POSTS (automatic k, each language apart)."""
     if len(vectors) < MIN_CLUSTER_POSTS * 2:
         return [np.arange(len(vectors))] if len(vectors) >= MIN_CLUSTER_POSTS else []
     from fanloop.insights import mining
 
-    options = {"seed": seed}
-    parameters = inspect.signature(mining.cluster).parameters
-    if "progress" in parameters:
-        options["progress"] = _progress_adapter(progress)
-    result = mining.cluster(vectors, **options)
+    result = mining.cluster_by_language(vectors, languages, seed=seed, progress=_progress_adapter(progress))
     labels = np.asarray(result.labels)
     groups = [np.flatnonzero(labels == label) for label in np.unique(labels) if label >= 0]
     return [rows for rows in groups if len(rows) >= MIN_CLUSTER_POSTS]
