@@ -190,10 +190,10 @@ def main() -> None:
     print(f"# seeded {args.posts} posts with vectors in {time.perf_counter() - started:.1f} s")
     seconds = remine(database)
     timings, commits = assign(database, args.posts, args.assignments, rng)
-    print(f"remine_{args.posts // 1000}k_seconds {seconds:.1f}")
-    print(f"assign_ms_p50 {np.percentile(timings, 50):.2f}")
-    print(f"assign_ms_p99 {np.percentile(timings, 99):.2f}")
-    print(f"assign_commit_ms_p99 {np.percentile(commits, 99):.2f}")
+    print(f"remine_{args.posts // 1000}k_seconds: {seconds:.1f}")
+    print(f"assign_ms_p50: {np.percentile(timings, 50):.2f}")
+    print(f"assign_ms_p99: {np.percentile(timings, 99):.2f}")
+    print(f"assign_commit_ms_p99: {np.percentile(commits, 99):.2f}")
     database.dispose()
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
+from fanloop.cli.jsonl import read_lines, read_posts
 from fanloop.cli.main import _progress, app, console
-from fanloop.cli.sentiment import read_posts
 
 
 @app.command()
@@ -43,15 +43,7 @@ def mine(
     from fanloop.insights.textmodels.neural import MissingBackendPackage
 
     name = backend or get_settings().text_model.strip() or textmodels.DEFAULT_TEXT_MODEL
-    try:
-        lines = input_path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as error:
-        console.print(
-            f"{input_path} is not UTF-8 text: {error.reason} at byte {error.start}.",
-            style="red",
-            soft_wrap=True,
-        )
-        raise typer.Exit(2) from None
+    lines = read_lines(input_path)
     ids: list[object] = []
     texts: list[str] = []
     skipped = 0

@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 
+from fanloop.cli.jsonl import read_lines, read_posts
 from fanloop.cli.main import _progress, app, console
 
 _BATCH = 256
-
-
-def read_posts(lines: list[str]) -> Iterator[tuple[int, object, str] | tuple[int, str]]:
-    """(line number, id, text) for each good line, (line number, problem) for each bad one; blank
-    lines are skipped silently."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as error:
-            yield number, f"not JSON ({error.msg})"
-            continue
-        if not isinstance(row, dict):
-            yield number, "expected an object with id and text"
-        elif not isinstance(row.get("id"), str | int) or isinstance(row.get("id"), bool):
-            yield number, "missing id (a string or an integer)"
-        elif not isinstance(row.get("text"), str):
-            yield number, "missing text (a string)"
-        else:
-            yield number, row["id"], row["text"]
 
 
 @app.command()
@@ -51,15 +30,7 @@ def sentiment(
     """Score each post's negativity, 0 (clearly positive) .. 1 (clearly negative); bad lines are skipped."""
     from fanloop.insights.sentiment import negativity, warm_up
 
-    try:
-        lines = input_path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as error:
-        console.print(
-            f"{input_path} is not UTF-8 text: {error.reason} at byte {error.start}.",
-            style="red",
-            soft_wrap=True,
-        )
-        raise typer.Exit(2) from None
+    lines = read_lines(input_path)
     warm_up()
     written = skipped = 0
     with output_path.open("w", encoding="utf-8") as output, _progress() as progress:

