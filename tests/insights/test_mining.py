@@ -135,3 +135,20 @@ def test_languages_with_few_posts_join_a_pool():
     as_sets = sorted(sorted(group.tolist()) for group in groups)
     # zh_TW counts as zh; Japanese is too small alone and joins the largest language.
     assert as_sets == sorted([list(range(50)) + list(range(95, 98)), list(range(50, 95))])
+
+
+def test_cosine_silhouette_from_cluster_sums_equals_sklearns_pairwise_one():
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(4)
+    points = rng.normal(size=(300, 12))
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    for k in (2, 7, 40):
+        labels = rng.integers(0, k, size=300)
+        labels[0] = k + 1  # a row alone in its cluster (scores 0) and an unused label k (empty)
+        expected = silhouette_score(points, labels, metric="cosine")
+        assert mining.cosine_silhouette(points, labels) == pytest.approx(expected, abs=1e-9)
+    grouped, truth = _groups(5, 30)
+    assert mining.cosine_silhouette(grouped, truth) == pytest.approx(
+        silhouette_score(grouped, truth, metric="cosine"), abs=1e-6
+    )
