@@ -6,8 +6,8 @@ merge), and which similar posts staff already answered (so the answer can be reu
 
 How it decides (measured with the shared reference data, see docs/similar-posts.md): the text model's
 cosine similarity must reach SIMILARITY_FLOOR. On the 3,080 Banking77 test queries a floor of 0.50
-keeps recall@5 of a same-intent query at 0.94 (0.944 with no floor at all), while only 1.5% of
-unrelated texts (Chinese shopping reviews against the bank queries) show anything. Drafts of a few
+keeps recall@5 of a same-intent query at 0.94 (0.944 with no floor at all), while only 1-1.5% of
+unrelated texts (Chinese shopping reviews against the bank queries) show anything (bench/similar.py). Drafts of a few
 words embed poorly, so for them the share of the draft's words found in a candidate adds up to
 LEXICAL_WEIGHT: on 3-word drafts recall@5 above the floor rises from 0.21 to 0.32, on 5-word ones from
 0.53 to 0.59."""
