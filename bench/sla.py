@@ -29,19 +29,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import select as select_module
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
+
+from _db import fresh_database  # noqa: E402  (a sibling module: bench/ is on the path above)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MISSED_GRACE_S = 5.0
@@ -60,31 +60,6 @@ def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     rank = max(1, round(share * len(ordered) + 0.5 - 1e-9))
     return ordered[min(rank, len(ordered)) - 1]
-
-
-@contextmanager
-def fresh_database(url: str | None, folder: Path):
-    """A URL for an empty database: a SQLite file in `folder`, or a new database on the PostgreSQL
-    server of `url` (dropped again at the end)."""
-    if not url or url.startswith("sqlite"):
-        yield f"sqlite:///{folder / 'fanloop.db'}"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from fanloop.core.db import normalise_url
-
-    server = make_url(normalise_url(url))
-    name = f"fanloop_bench_{secrets.token_hex(5)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def cpu_seconds(pid: int) -> float | None:
