@@ -22,6 +22,7 @@ from fanloop.core.db import Base, Database, normalise_url
 from fanloop.core.migrate import upgrade
 from fanloop.core.permissions import Role
 from fanloop.insights.vectors.index import forget_indexes
+from fanloop.insights.vectors.service import forget_cursors
 from fanloop.wiring import wire
 
 POSTGRES_URL = os.environ.get("FANLOOP_TEST_DATABASE_URL", "")
@@ -67,6 +68,7 @@ def _empty_tables_after_test(request) -> Iterator[None]:
         for table in tables:
             connection.execute(text(f"DELETE FROM {table}"))
     forget_indexes()  # the in-process vector index would still hold the deleted posts
+    forget_cursors()  # and the encoder's cursor would point past the restarted post ids
 
 
 @pytest.fixture

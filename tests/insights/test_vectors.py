@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sqlalchemy import delete
 
 from fanloop.community.members.models import Member
 from fanloop.community.posts import service as posts
@@ -107,6 +108,24 @@ def test_a_vector_from_another_model_is_replaced(database, settings, author):
 
     row = _stored(database)[post_id]
     assert row.model == vectors.text_model().fingerprint
+
+
+def test_an_idle_pass_reads_only_new_posts_and_a_full_pass_catches_any_missed(
+    database, settings, author, monkeypatch
+):
+    monkeypatch.setattr(vectors, "CURSOR_SLACK", 0)
+    missed = _post(database, settings, author, *TEXTS[0])
+    assert vectors.encode_pending(database) == 1
+    with database.unit_of_work(write=True) as session:  # a vector lost behind the cursor
+        session.execute(delete(PostVector).where(PostVector.post_id == missed))
+    newer = _post(database, settings, author, *TEXTS[1])
+
+    assert vectors.encode_pending(database) == 1  # only the new post: the pass starts at the cursor
+    assert set(_stored(database)) == {newer}
+
+    monkeypatch.setattr(vectors, "FULL_PASS_SECONDS", 0.0)
+    assert vectors.encode_pending(database) == 1  # a full pass starts from the first post
+    assert set(_stored(database)) == {missed, newer}
 
 
 def test_deleted_posts_are_not_encoded(database, settings, author, seed):

@@ -9,11 +9,12 @@ is how a new post reaches its pain point the moment its vector exists."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,12 @@ from fanloop.insights import textmodels
 from fanloop.insights.vectors.models import PostVector
 
 ENCODE_BATCH = 64
+# A pass of `encode_pending` starts this many post ids behind where the last one finished (posts
+# committed out of id order by concurrent writers), and every FULL_PASS_SECONDS it starts from the
+# first post (a post missed for any other reason), so an idle pass reads a short id range instead
+# of anti-joining every post (about 70 ms at 100,000 posts on SQLite, twice a second).
+CURSOR_SLACK = 1000
+FULL_PASS_SECONDS = 300.0
 # A text model reads the start of a post; beyond this many characters it only costs time.
 MAX_TEXT_CHARS = 2000
 
@@ -70,12 +77,18 @@ class PendingPost:
     text: str
 
 
-def pending_posts(session: Session, *, fingerprint: str, limit: int = ENCODE_BATCH) -> list[PendingPost]:
-    """Posts (oldest first) with no vector from the model named by `fingerprint`."""
+def pending_posts(
+    session: Session, *, fingerprint: str, limit: int = ENCODE_BATCH, after_id: int = 0
+) -> list[PendingPost]:
+    """Posts (oldest first, ids above `after_id`) with no vector from the model named by `fingerprint`."""
     rows = session.execute(
         select(Post.id, Post.title, Post.body)
         .outerjoin(PostVector, PostVector.post_id == Post.id)
-        .where(Post.deleted_at.is_(None), (PostVector.id.is_(None)) | (PostVector.model != fingerprint))
+        .where(
+            Post.id > after_id,
+            Post.deleted_at.is_(None),
+            (PostVector.id.is_(None)) | (PostVector.model != fingerprint),
+        )
         .order_by(Post.id)
         .limit(limit)
     ).all()
@@ -100,8 +113,12 @@ def store_vectors(
     at = clock.now()
     rows = [
         {
-            "post_id": post_id, "model": fingerprint, "dim": int(vector.shape[0]),
-            "vector": to_bytes(vector), "negativity": float(score), "created_at": at,
+            "post_id": post_id,
+            "model": fingerprint,
+            "dim": int(vector.shape[0]),
+            "vector": to_bytes(vector),
+            "negativity": float(score),
+            "created_at": at,
         }
         for post_id, vector, score in zip(post_ids, vectors, negativity, strict=True)
         if post_id in live
@@ -126,16 +143,47 @@ def store_vectors(
     return stored
 
 
+@dataclass
+class _Cursor:
+    """How far this process's passes have encoded posts, for one database and model."""
+
+    position: int = 0
+    full_pass_at: float = float("-inf")
+
+    def start(self) -> int:
+        if time.monotonic() - self.full_pass_at >= FULL_PASS_SECONDS:
+            self.full_pass_at = time.monotonic()
+            return 0
+        return max(0, self.position - CURSOR_SLACK)
+
+
+_cursors: dict[tuple[str, str], _Cursor] = {}
+_cursors_lock = threading.Lock()
+
+
+def forget_cursors() -> None:
+    """Start every database's next pass from the first post (tests empty the tables between cases)."""
+    with _cursors_lock:
+        _cursors.clear()
+
+
 def encode_pending(database: Database, *, batch: int = ENCODE_BATCH, max_batches: int = 8) -> int:
     """Encode and store up to `max_batches` batches of posts without a vector; returns how many."""
     from fanloop.insights.sentiment import negativity
 
     model = text_model()
+    with _cursors_lock:
+        cursor = _cursors.setdefault((database.url, model.fingerprint), _Cursor())
+    after = cursor.start()
+    with database.unit_of_work() as session:
+        newest = session.scalar(select(func.max(Post.id))) or 0
     done = 0
+    finished = False
     for _ in range(max_batches):
         with database.unit_of_work() as session:
-            pending = pending_posts(session, fingerprint=model.fingerprint, limit=batch)
+            pending = pending_posts(session, fingerprint=model.fingerprint, limit=batch, after_id=after)
         if not pending:
+            finished = True
             break
         texts = [item.text for item in pending]
         vectors = model.encode(texts)
@@ -143,12 +191,19 @@ def encode_pending(database: Database, *, batch: int = ENCODE_BATCH, max_batches
         with database.unit_of_work(write=True) as session:
             done += len(
                 store_vectors(
-                    session, fingerprint=model.fingerprint, post_ids=[item.post_id for item in pending],
-                    vectors=vectors, negativity=scores,
+                    session,
+                    fingerprint=model.fingerprint,
+                    post_ids=[item.post_id for item in pending],
+                    vectors=vectors,
+                    negativity=scores,
                 )
             )
+        after = pending[-1].post_id
         if len(pending) < batch:
+            finished = True
             break
+    # A finished pass covered every post up to the newest one there was when it began.
+    cursor.position = max(after, newest) if finished else after
     return done
 
 
