@@ -3,7 +3,8 @@ new post to its pain point on arrival, on SQLite.
 
 Posts and their vectors are inserted directly (the text model is not run: its cost is the vectors
 service's, paid once per post). The vectors are random but clustered: 60 topics of unequal size in
-512 dimensions (the USE model's), with noise, so the mining has real structure to find. Then:
+512 dimensions (USE's, the Chinese half of the default `bilingual` model), with noise, so the
+mining has real structure to find. Then:
 
 * `remine_100k_seconds`: one re-mine run, queued, claimed and executed as the worker would, from
   loading the vectors to committing the memberships;

@@ -33,13 +33,21 @@ POSTS = {
     ),
     "notify": ("battery", "微信消息通知延迟", "锁屏后微信消息要过好几分钟才收到通知。"),
 }
+# Written only when a test names them.
+EXTRA_POSTS = {
+    "drain_en_again": (
+        "battery",
+        "Phone loses a third of its charge at night",
+        "After updating to 2.4.1, standby drains about 30% of the battery every night.",
+    ),
+}
 
 
 def write_posts(database: Database, settings, author: Member, keys=None) -> dict[str, int]:  # noqa: ANN001
     """Publish the corpus (or the named posts of it) as `author`; returns post ids by key."""
     ids = {}
     for key in keys or POSTS:
-        board, title, body = POSTS[key]
+        board, title, body = POSTS.get(key) or EXTRA_POSTS[key]
         with database.unit_of_work(write=True) as session:
             ids[key] = posts.create_post(
                 session,

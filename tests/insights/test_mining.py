@@ -85,9 +85,17 @@ def test_mine_texts_groups_chinese_and_english_posts_by_topic():
     result = mining.mine_texts(texts, backend="tfidf", k=4)
     truth = np.repeat(np.arange(4), 12)
     assert adjusted_rand_score(truth, result.labels) > 0.9
-    default = mining.mine_texts(texts, k=4)  # the default backend, with corpus features
-    assert default.centroids.shape == (4, 512)
+    default = mining.mine_texts(texts, k=4)  # the default backend: MiniLM for English, USE for Chinese
     assert adjusted_rand_score(truth, default.labels) > 0.9
+    # Each language was clustered on its own model's columns; the centroids are padded back to all.
+    assert default.centroids.shape == (4, 896)
+    for label in range(4):
+        english = int(np.flatnonzero(default.labels == label)[0]) in {*range(12, 24), *range(36, 48)}
+        centroid = default.centroids[label]
+        assert np.linalg.norm(centroid) == pytest.approx(1.0, abs=1e-4)
+        assert not centroid[384:].any() if english else not centroid[:384].any()
+    with_features = mining.mine_texts(texts, k=4, corpus_features=True)
+    assert adjusted_rand_score(truth, with_features.labels) > 0.9
 
 
 def _bilingual():
@@ -152,3 +160,11 @@ def test_cosine_silhouette_from_cluster_sums_equals_sklearns_pairwise_one():
     assert mining.cosine_silhouette(grouped, truth) == pytest.approx(
         silhouette_score(grouped, truth, metric="cosine"), abs=1e-6
     )
+
+
+def test_a_few_posts_are_not_smoothed_into_one():
+    """Nine posts in two clear groups stay two groups: smoothing over all nine would merge them."""
+    points, truth = _groups(2, 5)
+    points = points[:9]
+    result = mining.cluster(points, seed=0)
+    assert result.k == 2 and adjusted_rand_score(truth[:9], result.labels) == pytest.approx(1.0)

@@ -8,7 +8,9 @@ from similar_corpus import write_and_encode
 
 from fanloop.community.members.models import Member
 from fanloop.community.posts import service as posts
+from fanloop.core.config import get_settings
 from fanloop.insights.similar import service as similar
+from fanloop.insights.vectors.index import forget_indexes
 
 
 @pytest.fixture
@@ -68,26 +70,29 @@ def test_draft_duplicates_need_a_member_and_are_capped(client, api, corpus, monk
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
 
 
-def test_post_duplicates_and_answered_suggestions_are_for_staff(api, settings, database, corpus):
-    staff, fan = api("staff"), api("fan")
+def _answered(database, settings, staff, post_id: int) -> None:
     with database.unit_of_work(write=True) as session:
         posts.add_reply(
             session,
             author=session.get(Member, staff.member.id),
-            post_id=corpus["drain_zh"],
+            post_id=post_id,
             body="Please update to **2.4.2**.",
             settings=settings,
         )
+
+
+def test_post_duplicates_and_answered_suggestions_are_for_staff(api, settings, database, corpus, seed):
+    staff, fan = api("staff"), api("fan")
+    again = write_and_encode(database, settings, seed.member("fan", "li_na"), ["drain_en_again"])["drain_en_again"]
+    _answered(database, settings, staff, again)
     post_id = corpus["drain_en"]
     duplicates = staff.get(f"/api/v1/posts/{post_id}/similar")
     assert duplicates.status_code == 200
-    assert corpus["drain_zh"] in [p["id"] for p in duplicates.json()] and post_id not in [
-        p["id"] for p in duplicates.json()
-    ]
+    assert again in [p["id"] for p in duplicates.json()] and post_id not in [p["id"] for p in duplicates.json()]
     answered = staff.get(f"/api/v1/posts/{post_id}/answered-suggestions")
     assert answered.status_code == 200
     [suggestion] = answered.json()
-    assert suggestion["post"]["id"] == corpus["drain_zh"]
+    assert suggestion["post"]["id"] == again
     [reply] = suggestion["answers"]
     assert reply["author"] == staff.member.handle and "<strong>2.4.2</strong>" in reply["body_html"]
 
@@ -97,6 +102,38 @@ def test_post_duplicates_and_answered_suggestions_are_for_staff(api, settings, d
     assert staff.get("/api/v1/posts/0/answered-suggestions").status_code == 422
     assert staff.get(f"/api/v1/posts/{post_id}/similar", params={"limit": 50}).status_code == 422
     assert staff.get("/api/v1/posts/abc/similar").status_code == 422
+
+
+@pytest.fixture
+def multilingual_model(monkeypatch):
+    """FANLOOP_TEXT_MODEL=use: one space for every language."""
+    monkeypatch.setenv("FANLOOP_TEXT_MODEL", "use")
+    get_settings.cache_clear()
+    forget_indexes()
+    yield
+    get_settings.cache_clear()
+    forget_indexes()
+
+
+def test_the_default_model_keeps_languages_apart_and_use_finds_answers_across_them(
+    api, settings, database, seed, multilingual_model
+):
+    """The default `bilingual` model gives English and Chinese posts unrelated spaces (similarity 0);
+    with `use` an English post finds the answered Chinese one."""
+    seed.board("battery", "Battery")
+    ids = write_and_encode(database, settings, seed.member("fan", "chen_jie"), ["drain_zh", "drain_en"])
+    staff = api("staff")
+    _answered(database, settings, staff, ids["drain_zh"])
+    [suggestion] = staff.get(f"/api/v1/posts/{ids['drain_en']}/answered-suggestions").json()
+    assert suggestion["post"]["id"] == ids["drain_zh"]
+
+
+def test_the_default_model_does_not_suggest_across_languages(api, settings, database, corpus):
+    staff = api("staff")
+    _answered(database, settings, staff, corpus["drain_zh"])
+    assert staff.get(f"/api/v1/posts/{corpus['drain_en']}/answered-suggestions").json() == []
+    found = staff.get(f"/api/v1/posts/{corpus['drain_en']}/similar").json()
+    assert corpus["drain_zh"] not in [p["id"] for p in found]
 
 
 def test_post_routes_still_reach_posts(api, corpus):

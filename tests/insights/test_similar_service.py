@@ -132,14 +132,13 @@ def test_similar_posts_of_a_post_find_its_duplicate_even_before_it_is_encoded(
 
 
 def test_answered_suggestions_only_show_posts_with_a_public_staff_reply(database, settings, corpus, people):
+    [answered] = write_and_encode(database, settings, people["fan"], ["drain_en_again"]).values()
     with database.unit_of_work(write=True) as session:
         staff = session.get(Member, people["staff"].id)
         fan = session.get(Member, people["fan"].id)
-        answer = "请升级到 2.4.2，修复了后台定位导致的耗电。"
-        posts.add_reply(session, author=staff, post_id=corpus["drain_zh"], body=answer, settings=settings)
-        posts.add_reply(
-            session, author=staff, post_id=corpus["drain_zh"], body="已确认修复。", settings=settings
-        )
+        answer = "Please update to 2.4.2: it fixes the background location drain."
+        posts.add_reply(session, author=staff, post_id=answered, body=answer, settings=settings)
+        posts.add_reply(session, author=staff, post_id=answered, body="Confirmed fixed.", settings=settings)
         posts.add_reply(
             session,
             author=staff,
@@ -154,20 +153,22 @@ def test_answered_suggestions_only_show_posts_with_a_public_staff_reply(database
         suggestions = similar.answered_suggestions(session, post_id=late)
         duplicates = [p.id for p in similar.similar_posts(session, post_id=late)]
     assert corpus["drain_en"] in duplicates  # similar, but answered only by a fan and an internal note
-    assert [s.post.id for s in suggestions] == [corpus["drain_zh"]]
+    assert [s.post.id for s in suggestions] == [answered]
     [first, second] = suggestions[0].answers
     assert (first.author_handle, first.author_name, first.body) == ("zhang_min", "Zhang Min", answer)
     assert "2.4.2" in first.body_html and first.created_at is not None
-    assert second.body == "已确认修复。"
+    assert second.body == "Confirmed fixed."
 
 
 def test_answered_suggestions_leave_out_hidden_staff_replies(database, settings, corpus, people):
+    [answered] = write_and_encode(database, settings, people["fan"], ["drain_en_again"]).values()
     with database.unit_of_work(write=True) as session:
         staff = session.get(Member, people["staff"].id)
-        reply = posts.add_reply(
-            session, author=staff, post_id=corpus["drain_zh"], body="Update to 2.4.2", settings=settings
-        )
-        posts.moderate_reply(session, actor=staff, reply_id=reply.id, action="hide")
+        reply = posts.add_reply(session, author=staff, post_id=answered, body="Update to 2.4.2", settings=settings)
+    with database.unit_of_work() as session:
+        assert [s.post.id for s in similar.answered_suggestions(session, post_id=corpus["drain_en"])] == [answered]
+    with database.unit_of_work(write=True) as session:
+        posts.moderate_reply(session, actor=session.get(Member, people["staff"].id), reply_id=reply.id, action="hide")
     with database.unit_of_work() as session:
         assert similar.answered_suggestions(session, post_id=corpus["drain_en"]) == []
 

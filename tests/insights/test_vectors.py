@@ -150,10 +150,14 @@ def test_index_finds_the_nearest_post_and_picks_up_new_ones(database, settings, 
 
     english = _post(database, settings, author, *TEXTS[1])
     vectors.encode_pending(database)
+    english_query = vectors.encode_texts(["My battery drains too fast on standby"])[0]
     with database.unit_of_work() as session:
         index = vector_index.index_for(session)
-        assert english in {n.post_id for n in index.search(query, limit=3)}
+        assert len(index) == 3
         assert battery not in {n.post_id for n in index.search(query, limit=3, exclude={battery})}
+        # The default model keeps each language in its own block: a query searches its own.
+        assert [n.post_id for n in index.search(english_query, limit=3)] == [english]
+        assert english not in {n.post_id for n in index.search(query, limit=3)}
 
 
 def test_text_model_work_runs_in_a_lane_of_its_own(database):

@@ -31,7 +31,7 @@ def mine(
         None, "--backend", help="Text model (default: FANLOOP_TEXT_MODEL, else the built-in default)."
     ),
     corpus_features: bool = typer.Option(
-        True,
+        False,
         "--corpus-features/--no-corpus-features",
         help="With a pretrained backend, also cluster on TF-IDF features of these texts.",
     ),

@@ -14,9 +14,14 @@ How `cluster` works:
    new post's stored vector is assigned to its nearest centroid.
 
 `mine_texts` encodes texts first. With a pretrained backend it can also learn corpus features at
-mining time (`corpus_features=True`, the default): TF-IDF+SVD vectors of the same texts are placed
-beside the pretrained vectors for the clustering only (as the `hybrid` backend does), while the
-centroids stay in the pretrained model's space, the space the product stores.
+mining time (`corpus_features=True`): TF-IDF+SVD vectors of the same texts are placed beside the
+pretrained vectors for the clustering only (as the `hybrid` backend does), while the centroids stay
+in the pretrained model's space, the space the product stores. That lifted USE on Banking77 (NMI
+0.72 to 0.75) but lowers the default `bilingual` backend slightly (0.81 to 0.80 on Banking77, 0.57
+to 0.56 on the shopping set), so it is off by default.
+
+Vectors whose columns are zero for a whole group (the `bilingual` backend gives each language its
+own block of columns) are clustered on their non-zero columns only, and the centroids padded back.
 """
 
 from __future__ import annotations
@@ -138,7 +143,7 @@ def cluster_by_language(
     vectors = np.asarray(vectors, dtype=np.float32)
     groups = language_groups(languages, min_group=min_group)
     if len(groups) <= 1:
-        return cluster(vectors, k=k, seed=seed, features=features, progress=progress)
+        return _cluster_on_support(vectors, k=k, seed=seed, features=features, progress=progress)
     n = len(vectors)
     shares = _shares(k, [len(rows) for rows in groups]) if k is not None else [None] * len(groups)
     labels = np.empty(n, dtype=np.int64)
@@ -151,7 +156,7 @@ def cluster_by_language(
             if progress is not None:
                 progress(offset + round(size * step / max(steps, 1)), n)
 
-        part = cluster(
+        part = _cluster_on_support(
             vectors[rows],
             k=share,
             seed=seed,
@@ -163,6 +168,18 @@ def cluster_by_language(
         done += len(rows)
     labels, order = _relabel_by_size_with_order(labels)
     return Clustering(labels=labels, k=len(order), centroids=np.vstack(centroids)[order])
+
+
+def _cluster_on_support(vectors: np.ndarray, **options) -> Clustering:  # noqa: ANN003
+    """`cluster` on the columns that are non-zero somewhere in `vectors`, centroids padded back to
+    every column: a block of zeros adds nothing to a cosine but costs time in every product."""
+    support = np.flatnonzero(np.any(vectors != 0, axis=0))
+    if len(support) in (0, vectors.shape[1]):
+        return cluster(vectors, **options)
+    part = cluster(np.ascontiguousarray(vectors[:, support]), **options)
+    centroids = np.zeros((len(part.centroids), vectors.shape[1]), dtype=np.float32)
+    centroids[:, support] = part.centroids
+    return Clustering(labels=part.labels, k=part.k, centroids=centroids)
 
 
 def language_groups(languages: Sequence[str], *, min_group: int = MIN_LANGUAGE_GROUP) -> list[np.ndarray]:
@@ -189,9 +206,13 @@ def _shares(k: int, sizes: list[int]) -> list[int]:
 
 
 def smooth(points: np.ndarray, *, neighbours: int = NEIGHBOURS, seed: int = 0) -> np.ndarray:
-    """Each unit row replaced by the normalised mean of its `neighbours` nearest rows (cosine)."""
+    """Each unit row replaced by the normalised mean of its `neighbours` nearest rows (cosine).
+
+    At most √n/2 neighbours: the automatic k allows up to 2·√n clusters, so a cluster may hold as
+    few as √n/2 rows, and a mean over more neighbours than that blends clusters (at n = 9, a mean
+    over all nine rows made every row the same)."""
     n = len(points)
-    m = min(neighbours, n)
+    m = min(neighbours, n, max(1, int(np.sqrt(n) / 2)))
     if m <= 1:
         return points
     if n <= EXACT_NEIGHBOURS_LIMIT:
@@ -366,7 +387,7 @@ def mine_texts(
     *,
     backend: str | None = None,
     k: int | None = None,
-    corpus_features: bool = True,
+    corpus_features: bool = False,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Clustering:

@@ -47,7 +47,7 @@ class TextModel(Protocol):
 
 
 # The backend that gives each post its stored vector unless FANLOOP_TEXT_MODEL names another.
-DEFAULT_TEXT_MODEL = "use"
+DEFAULT_TEXT_MODEL = "bilingual"
 
 
 class UnknownTextModel(LookupError):

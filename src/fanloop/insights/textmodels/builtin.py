@@ -24,6 +24,12 @@ def _hybrid() -> TextModel:
     return HybridModel()
 
 
+def _bilingual() -> TextModel:
+    from fanloop.insights.textmodels.bilingual import BilingualModel
+
+    return BilingualModel()
+
+
 def _minilm() -> TextModel:
     from fanloop.insights.textmodels.neural import MiniLMModel
 
@@ -39,5 +45,6 @@ def _e5() -> TextModel:
 register("tfidf", _tfidf)
 register("use", _use)
 register("hybrid", _hybrid)
+register("bilingual", _bilingual)
 register("minilm", _minilm)
 register("e5", _e5)

