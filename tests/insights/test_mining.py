@@ -170,8 +170,9 @@ def test_a_few_posts_are_not_smoothed_into_one():
     assert result.k == 2 and adjusted_rand_score(truth[:9], result.labels) == pytest.approx(1.0)
 
 
-def test_large_inputs_start_their_final_kmeans_from_the_sample_that_chose_k(monkeypatch):
-    monkeypatch.setattr(mining, "EXACT_NEIGHBOURS_LIMIT", 100)
+@pytest.mark.parametrize("limit", [100, mining.EXACT_NEIGHBOURS_LIMIT], ids=["minibatch", "full-batch"])
+def test_the_final_kmeans_starts_from_the_sample_clustering_that_chose_k(monkeypatch, limit):
+    monkeypatch.setattr(mining, "EXACT_NEIGHBOURS_LIMIT", limit)
     starts = []
     kmeans = mining._kmeans
 
@@ -188,3 +189,27 @@ def test_large_inputs_start_their_final_kmeans_from_the_sample_that_chose_k(monk
     # With k given there is no sample clustering to start from: KMeans++ seeds as before.
     mining.cluster(points, k=5, seed=0)
     assert starts[-1] is None
+
+
+@pytest.mark.parametrize("limit", [100, mining.EXACT_NEIGHBOURS_LIMIT], ids=["minibatch", "full-batch"])
+def test_kmeans_given_a_start_runs_once_from_it(monkeypatch, limit):
+    import sklearn.cluster
+
+    monkeypatch.setattr(mining, "EXACT_NEIGHBOURS_LIMIT", limit)
+    made = []
+    for name in ("KMeans", "MiniBatchKMeans"):
+        original = getattr(sklearn.cluster, name)
+
+        def recording(*args, original=original, **options):
+            made.append(options)
+            return original(*args, **options)
+
+        monkeypatch.setattr(sklearn.cluster, name, recording)
+    points, truth = _groups(4, 60)
+    start = np.vstack([points[truth == group].mean(axis=0) for group in range(4)])
+    labels = mining._kmeans(points, 4, seed=0, start=start)
+    assert adjusted_rand_score(truth, labels) == pytest.approx(1.0)
+    assert made[-1]["n_init"] == 1 and np.array_equal(made[-1]["init"], start.astype(points.dtype))
+    # Without a start (or one of another k): KMeans++ seeding, several times.
+    mining._kmeans(points, 3, seed=0, start=start)
+    assert made[-1]["n_init"] == 3 and "init" not in made[-1]

@@ -9,7 +9,8 @@ How `cluster` works:
 2. The number of groups, unless given: KMeans on a sample for k from 2 to 2·√n, keeping the k
    with the best cosine silhouette; nothing in it is tuned to a particular data set. `choose_k`
    says how it stays cheap (shared KMeans++ seedings, silhouettes from cluster sums).
-3. KMeans at that k on all the smoothed vectors.
+3. KMeans at that k on all the smoothed vectors, started once from the centres of the sample
+   clustering that chose k (KMeans++ seeding, three starts, when k is given).
 4. Centroids: the mean of each group's *input* vectors (not the smoothed ones), L2-normalised, so a
    new post's stored vector is assigned to its nearest centroid.
 
@@ -455,21 +456,25 @@ def encode_in_batches(model, texts: Sequence[str], *, progress: Progress | None 
 def _kmeans(
     points: np.ndarray, k: int, *, seed: int, n_init: int = 3, start: np.ndarray | None = None
 ) -> np.ndarray:
-    """KMeans labels. Above EXACT_NEIGHBOURS_LIMIT rows, MiniBatchKMeans; given `start` (the centres
-    of the sample clustering that chose k), it starts from them once instead of seeding three times:
-    scikit-learn's KMeans++ seeding took 10 of the 48 s of re-mining 100,000 posts."""
+    """KMeans labels; MiniBatchKMeans above EXACT_NEIGHBOURS_LIMIT rows.
+
+    Given `start` (the centres of the sample clustering that chose k), it starts from them once
+    instead of seeding `n_init` times: the sample run already searched for a good start, and
+    scikit-learn's KMeans++ seeding took 10 of the 48 s of re-mining 100,000 posts. On the 3,080
+    Banking77 texts the final KMeans fell from 1.2 s to 0.05 s, at the same NMI (0.814 against
+    0.811-0.814 over three seeds; 0.590 against 0.586 on average on the shopping reviews)."""
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
     if k <= 1:
         return np.zeros(len(points), dtype=np.int64)
+    options: dict = {"n_clusters": k, "random_state": seed, "n_init": n_init}
+    if start is not None and len(start) == k:
+        options |= {"init": np.asarray(start, dtype=points.dtype), "n_init": 1}
     if len(points) > EXACT_NEIGHBOURS_LIMIT:
         # Full-batch KMeans on 100,000 rows at k=200 takes minutes on two cores.
-        if start is not None and len(start) == k:
-            model = MiniBatchKMeans(n_clusters=k, init=start, n_init=1, random_state=seed, batch_size=4096)
-        else:
-            model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=n_init, batch_size=4096)
+        model = MiniBatchKMeans(batch_size=4096, **options)
     else:
-        model = KMeans(n_clusters=k, random_state=seed, n_init=n_init)
+        model = KMeans(**options)
     return model.fit_predict(points).astype(np.int64)
 
 
