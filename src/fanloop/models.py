@@ -19,6 +19,14 @@ from fanloop.core.db import Base
 from fanloop.core.models import RateEvent
 from fanloop.insights.painpoints.models import MiningRun, PainPoint, PainPointPost
 from fanloop.insights.vectors.models import PostVector
+from fanloop.releases.models import (
+    Release,
+    ReleaseCredit,
+    ReleaseItem,
+    ReleaseItemPost,
+    ReleaseTrain,
+    RoadmapPosition,
+)
 from fanloop.service.desk.models import Assignment, Macro, PostPresence, Ticket
 from fanloop.service.notify.models import Notification, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from fanloop.service.rota.models import RotaMember, RotaSettings, RotaShift
@@ -45,6 +53,12 @@ __all__ = [
     "PostTerm",
     "PostVector",
     "RateEvent",
+    "Release",
+    "ReleaseCredit",
+    "ReleaseItem",
+    "ReleaseItemPost",
+    "ReleaseTrain",
+    "RoadmapPosition",
     "Reply",
     "StatusChange",
     "Tag",

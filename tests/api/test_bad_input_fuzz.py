@@ -176,6 +176,53 @@ def test_change_status(stage):
     check()
 
 
+def test_release_bodies(stage, api):
+    """Release composing and the cadence take any body without a server error."""
+    _, staff, ids = stage
+    lead = api("lead")
+    release = staff.post("/api/v1/releases", json={"version": "fuzz-1"})
+    assert release.status_code == 201, release.text
+    release_id = release.json()["id"]
+    dates = st.sampled_from(
+        ["2026-12-04T17:00:00+08:00", "2026-12-04T17:00:00", "not a date", "0001-01-01T00:00:00Z"]
+    )
+
+    @FUZZ
+    @given(
+        st.sampled_from(["create", "update", "item", "order", "train"]),
+        shaped(
+            {},
+            {
+                "version": maybe(["fuzz-2", "fuzz-1", ""]),
+                "title": text,
+                "notes": text | json_values,
+                "planned_for": dates | json_values,
+                "post_id": post_ids | st.sampled_from(ids) | json_values,
+                "pain_point_id": post_ids,
+                "summary": text,
+                "item_ids": st.lists(post_ids, max_size=5) | json_values,
+                "weekday": st.integers(-2, 9) | json_values,
+                "time_of_day": maybe(["17:00", "25:61", "5pm"]),
+                "timezone": maybe(["Asia/Shanghai", "Mars/Base"]),
+                "every_weeks": st.integers(-1, 20),
+                "version_format": maybe(["%Y.%m.%d", "", "%"]),
+            },
+        ),
+    )
+    def check(target, body):
+        client, method, url = {
+            "create": (staff, "POST", "/api/v1/releases"),
+            "update": (staff, "PATCH", f"/api/v1/releases/{release_id}"),
+            "item": (staff, "POST", f"/api/v1/releases/{release_id}/items"),
+            "order": (staff, "PUT", f"/api/v1/releases/{release_id}/items/order"),
+            "train": (lead, "PATCH", "/api/v1/release-train"),
+        }[target]
+        headers = {"content-type": "application/json"}
+        assert_sane(client.request(method, url, content=json.dumps(body), headers=headers))
+
+    check()
+
+
 def test_merge(stage):
     _, staff, ids = stage
 
@@ -303,6 +350,12 @@ def test_not_json_at_all(stage, client):
         ("POST", "/api/v1/posts/{id}/moderation", {"action": "hide"}),
         ("POST", "/api/v1/replies/{id}/moderation", {"action": "hide"}),
         ("DELETE", "/api/v1/me/tokens/{id}", None),
+        ("GET", "/api/v1/releases/{id}", None),
+        ("PATCH", "/api/v1/releases/{id}", {"title": "t"}),
+        ("POST", "/api/v1/releases/{id}/items", {"post_id": 1}),
+        ("POST", "/api/v1/releases/{id}/publish", None),
+        ("DELETE", "/api/v1/releases/{id}/items/{id}", None),
+        ("POST", "/api/v1/roadmap/cards/post/{id}/move", {"status": "planned"}),
     ],
 )
 def test_ids_out_of_range_are_not_found_or_invalid(stage, method, path, body):

@@ -177,6 +177,10 @@ def test_profile_shows_level_progress_contributions_and_shipped_posts(api, clien
         "vote_received": 1,
         "bug_confirmed": 0,
         "suggestion_shipped": 1,
+        "release_reporter": 0,
+        "release_tester": 0,
+        "release_confirmer": 0,
+        "release_voter": 0,
     }
     assert [p["id"] for p in seen["shipped"]] == [shipped["id"]]
     assert seen["shipped"][0]["status"] == "shipped"

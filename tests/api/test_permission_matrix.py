@@ -22,6 +22,7 @@ from fanloop.community.posts.models import Board, Follow, Post, Tag
 from fanloop.core import clock, security
 from fanloop.core.permissions import MINIMUM_ROLE, Action
 from fanloop.insights.painpoints.models import MiningRun, PainPoint
+from fanloop.releases.models import Release, ReleaseTrain
 from fanloop.service.notify.models import WebhookEndpoint
 from fanloop.service.sla.models import SlaPolicy
 
@@ -299,6 +300,19 @@ CASES: dict[Action, Case] = {
         request=lambda w: w.actor.post("/api/v1/pain-points/runs"),
         took_effect=lambda w, r: w.scalar(select(func.count()).select_from(MiningRun)) == 1,
         ok=202,
+    ),
+    Action.MANAGE_RELEASES: Case(
+        setup=_nothing,
+        request=lambda w: w.actor.post("/api/v1/releases", json={"version": "matrix-1"}),
+        took_effect=lambda w, r: (
+            w.scalar(select(func.count()).select_from(Release).where(Release.version == "matrix-1")) == 1
+        ),
+        ok=201,
+    ),
+    Action.MANAGE_RELEASE_TRAIN: Case(
+        setup=_nothing,
+        request=lambda w: w.actor.patch("/api/v1/release-train", json={"weekday": 2, "time_of_day": "10:30"}),
+        took_effect=lambda w, r: w.scalar(select(ReleaseTrain.time_of_day)) == "10:30",
     ),
 }
 

@@ -8,6 +8,8 @@ from fanloop.community.members.models import Member
 from fanloop.community.posts.models import Post, Reply, StatusChange
 from fanloop.core import clock as clock_module
 from fanloop.demo.seed import DEMO_PASSWORD, demo_accounts, is_seeded, seed_demo
+from fanloop.releases import service as releases
+from fanloop.releases.models import Release, ReleaseCredit
 
 
 def snapshot(session):
@@ -35,6 +37,14 @@ def test_seed_is_reproducible_and_varied(database, clock):
         changes = session.scalar(select(func.count()).select_from(StatusChange))
         newest = session.scalar(select(func.max(Post.created_at)))
         roles = [m.role for m in demo_accounts(session)]
+        published = list(session.scalars(select(Release).where(Release.state == "published")))
+        credits = session.scalar(select(func.count()).select_from(ReleaseCredit))
+        draft = releases.open_release(session)
+        draft_items = len(releases.items_of(session, draft.id))
+    # Weekly releases shipped the shipped posts, credited fans, and this week's draft waits.
+    assert len(published) >= 3 and credits > 0
+    assert all(release.published_at <= clock.now() for release in published)
+    assert draft.state == "draft" and draft.planned_for > max(r.planned_for for r in published) and draft_items > 0
     assert kinds == {"bug", "suggestion", "complaint", "question", "praise"}
     assert {"open", "planned", "shipped"} <= statuses
     assert languages == {"en", "zh_CN"}

@@ -45,6 +45,8 @@ class Action(StrEnum):
     VIEW_PAIN_POINTS = "view_pain_points"
     MANAGE_PAIN_POINTS = "manage_pain_points"
     REMINE_PAIN_POINTS = "remine_pain_points"
+    MANAGE_RELEASES = "manage_releases"
+    MANAGE_RELEASE_TRAIN = "manage_release_train"
 
 
 # The lowest role allowed each action; higher roles inherit it.
@@ -63,11 +65,13 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.VIEW_STAFF_AREA: Role.STAFF,
     Action.VIEW_PAIN_POINTS: Role.STAFF,
     Action.MANAGE_PAIN_POINTS: Role.STAFF,  # rename, merge, split, pin, hide, link to a status
+    Action.MANAGE_RELEASES: Role.STAFF,  # compose, schedule and publish releases; order the roadmap
     Action.EDIT_ANY_POST: Role.LEAD,
     Action.MANAGE_BOARDS: Role.LEAD,
     Action.MANAGE_TAGS: Role.LEAD,
     Action.VIEW_AUDIT_LOG: Role.LEAD,
     Action.REMINE_PAIN_POINTS: Role.LEAD,
+    Action.MANAGE_RELEASE_TRAIN: Role.LEAD,  # the release cadence
     Action.MANAGE_SERVICE_DESK: Role.LEAD,  # SLA policies, calendars, macros, anyone's rota entry
     Action.MANAGE_ROLES: Role.ADMIN,
     Action.ISSUE_RESET_LINK: Role.ADMIN,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,10 @@ from fanloop.core.config import Settings
 from fanloop.core.db import Database
 from fanloop.core.permissions import Role
 from fanloop.core.security import hash_password
+from fanloop.core.text import render_markdown
 from fanloop.demo import content
+from fanloop.releases import flows
+from fanloop.releases import service as releases
 from fanloop.service.rota.models import RotaMember
 from fanloop.service.sla.scheduled import sweep
 
@@ -40,9 +43,15 @@ STATUS_PATH = {
     "acknowledged": ["acknowledged"],
     "planned": ["acknowledged", "planned"],
     "in_progress": ["acknowledged", "planned", "in_progress"],
-    "shipped": ["acknowledged", "planned", "in_progress", "shipped"],
+    # Shipped posts reach "shipped" through the weekly releases (see _seed_releases).
+    "shipped": ["acknowledged", "planned", "in_progress"],
     "declined": ["declined"],
 }
+RELEASE_ITEMS = 25
+RELEASE_NOTES = (
+    "感谢每一位反馈、确认和投票的粉丝！本周版本的改进都来自社区。\n\n"
+    "Thanks to every fan who reported, confirmed and voted: this week's changes all came from you."
+)
 STATUS_NOTES = {
     "acknowledged": ("已复现，感谢反馈。", "Reproduced, thanks for the report."),
     "planned": ("已排入下个版本计划。", "Planned for an upcoming release."),
@@ -108,18 +117,22 @@ def seed_demo(
         offsets = sorted(rng.betavariate(1.6, 1.0) * (60 * 86400 - 900) for _ in specs)
         totals = DemoSummary(members=len(member_ids["all"]), posts=0, replies=0, votes=0)
         created: list[int] = []
+        to_ship: list[tuple[datetime, int]] = []
         for index, (spec, offset) in enumerate(zip(specs, offsets, strict=True)):
             frozen.set(real_now - timedelta(days=60) + timedelta(seconds=offset))
             with database.unit_of_work() as session:
-                post_id, replies, votes = _seed_post(
+                post_id, replies, votes, ships = _seed_post(
                     session, rng, spec, member_ids, created, settings, frozen
                 )
             created.append(post_id)
+            if ships:
+                to_ship.append((frozen.now() + timedelta(days=3), post_id))
             totals.posts += 1
             totals.replies += replies
             totals.votes += votes
             if progress:
                 progress(index + 1, len(specs))
+        _seed_releases(database, frozen, to_ship, real_now - timedelta(days=60))
         frozen.set(real_now)
         with database.unit_of_work(write=True) as session:
             while sweep(session):  # fire what came due while the community "ran"
@@ -221,7 +234,41 @@ def _seed_post(
             note=note_zh if spec.lang == "zh_CN" else note_en,
         )
     frozen.set(start)
-    return post.id, replies, len(voters)
+    return post.id, replies, len(voters), status == "shipped"
+
+
+def _seed_releases(
+    database: Database, frozen: _CappedClock, to_ship: list[tuple[datetime, int]], since: datetime
+) -> None:
+    """Weekly releases on the default cadence (Friday 17:00 Beijing time) since `since`, each shipping
+    the posts that were in progress by then, published by the lead; then this week's open draft holds
+    what is in progress now."""
+    with database.unit_of_work() as session:
+        lead_id = next(member.id for member in demo_accounts(session) if member.role == "lead")
+    waiting = sorted(to_ship)
+    frozen.set(since)
+    while waiting:
+        with database.unit_of_work(write=True) as session:
+            lead = session.get(Member, lead_id)
+            release = releases.ensure_open_release(session)
+            due = release.planned_for
+            if due > frozen.limit:  # this week's release: a draft, not yet published
+                for _, post_id in waiting[:RELEASE_ITEMS]:
+                    releases.add_item(session, actor=lead, release_id=release.id, post_id=post_id)
+                return
+            batch = [post_id for ready, post_id in waiting if ready <= due][:RELEASE_ITEMS]
+            if not batch:  # nothing ready that week: no release; the next week's opens instead
+                session.delete(release)
+                frozen.set(due)
+                continue
+            for post_id in batch:
+                releases.add_item(session, actor=lead, release_id=release.id, post_id=post_id)
+            release.notes = RELEASE_NOTES
+            release.notes_html = render_markdown(RELEASE_NOTES)
+            frozen.set(due)
+            flows.publish(session, actor=lead, release_id=release.id)
+        shipped = set(batch)
+        waiting = [(ready, post_id) for ready, post_id in waiting if post_id not in shipped]
 
 
 def _seed_replies(

@@ -33,6 +33,7 @@ class OwnTransactions:
 def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
     from fanloop.insights.painpoints.scheduled import run_pending as remine_pending
     from fanloop.insights.vectors.service import encode_pending
+    from fanloop.releases.scheduled import run_train
     from fanloop.service.notify.dispatch import dispatch_pending
     from fanloop.service.notify.mail import mail_pending
 
@@ -42,6 +43,8 @@ def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
     jobs.append(("post_vectors", OwnTransactions(encode_pending, lane="text")))
     # A re-mine takes minutes at scale: a lane of its own, so new posts keep getting vectors meanwhile.
     jobs.append(("pain_point_remine", OwnTransactions(remine_pending, lane="mining")))
+    # Publishing tells up to hundreds of thousands of members: its own lane too.
+    jobs.append(("release_train", OwnTransactions(run_train, lane="releases")))
     return jobs
 
 

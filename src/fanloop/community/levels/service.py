@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from fanloop.community.levels.models import XpEvent
@@ -18,6 +18,11 @@ POINTS = {
     "vote_received": 1,
     "bug_confirmed": 15,
     "suggestion_shipped": 30,
+    # Credits of a published release, one per member and release, for the member's best role there.
+    "release_reporter": 30,
+    "release_tester": 10,
+    "release_confirmer": 5,
+    "release_voter": 2,
 }
 
 
@@ -83,6 +88,45 @@ def award(session: Session, *, member_id: int, reason: str, post_id: int | None,
     )
     session.execute(update(Member).where(Member.id == member_id).values(xp=Member.xp + points))
     return True
+
+
+def award_many(session: Session, *, reasons: dict[int, str], subject: str, batch: int = 1000) -> int:
+    """Give each member (key) the points of their reason (value) for one subject, once per member
+    and subject whatever the reason; returns how many were new. For a release's credits: thousands
+    of members in a few statements."""
+    now = clock.now()
+    keys = {member_id: f"{subject}:member:{member_id}" for member_id in reasons}
+    members = sorted(keys)
+    added = 0
+    for start in range(0, len(members), batch):
+        chunk = members[start : start + batch]
+        given = set(
+            session.scalars(select(XpEvent.dedupe_key).where(XpEvent.dedupe_key.in_([keys[m] for m in chunk])))
+        )
+        fresh = [member_id for member_id in chunk if keys[member_id] not in given]
+        if not fresh:
+            continue
+        session.execute(
+            insert(XpEvent),
+            [
+                {
+                    "member_id": member_id,
+                    "reason": reasons[member_id],
+                    "points": POINTS[reasons[member_id]],
+                    "post_id": None,
+                    "dedupe_key": keys[member_id],
+                    "created_at": now,
+                }
+                for member_id in fresh
+            ],
+        )
+        by_points: dict[int, list[int]] = {}
+        for member_id in fresh:
+            by_points.setdefault(POINTS[reasons[member_id]], []).append(member_id)
+        for points, member_ids in by_points.items():
+            session.execute(update(Member).where(Member.id.in_(member_ids)).values(xp=Member.xp + points))
+        added += len(fresh)
+    return added
 
 
 def revoke(session: Session, *, reason: str, post_id: int | None, subject: str = "") -> None:

@@ -373,7 +373,9 @@ def list_replies(session: Session, *, viewer: Member | None, post_id: int) -> li
     get_post(session, viewer=viewer, post_id=post_id)
     query = select(Reply).where(Reply.post_id == post_id).order_by(Reply.created_at, Reply.id)
     if not can(viewer, Action.VIEW_HIDDEN):
-        query = query.where(Reply.deleted_at.is_(None), Reply.is_hidden.is_(False), Reply.is_internal.is_(False))
+        query = query.where(
+            Reply.deleted_at.is_(None), Reply.is_hidden.is_(False), Reply.is_internal.is_(False)
+        )
     return list(session.scalars(query))
 
 
@@ -460,7 +462,29 @@ def change_status(
     return change
 
 
-def _record_status(session: Session, *, post: Post, actor: Member, status: str, note: str) -> StatusChange:
+def ship_posts(session: Session, *, actor: Member, post_ids: list[int], note: str) -> list[int]:
+    """Set posts shipped as part of a release; returns the ids that changed. Each change is recorded
+    and reaches webhooks and the service desk, but followers are not told post by post: the release
+    tells each of them once. Declined, duplicate and already shipped posts stay as they are."""
+    require(actor, Action.CHANGE_STATUS)
+    changed = []
+    for start in range(0, len(post_ids), 500):
+        posts = session.scalars(
+            select(Post).where(
+                Post.id.in_(post_ids[start : start + 500]),
+                Post.status.not_in(("shipped", "declined", "duplicate")),
+                Post.deleted_at.is_(None),
+            )
+        )
+        for post in posts:
+            _record_status(session, post=post, actor=actor, status="shipped", note=note, announce=False)
+            changed.append(post.id)
+    return changed
+
+
+def _record_status(
+    session: Session, *, post: Post, actor: Member, status: str, note: str, announce: bool = True
+) -> StatusChange:
     note = _clean(note, field="note", max_length=2000) or ""
     change = StatusChange(
         post_id=post.id,
@@ -474,7 +498,7 @@ def _record_status(session: Session, *, post: Post, actor: Member, status: str, 
     session.add(change)
     post.status = status
     post.updated_at = clock.now()
-    events.publish(session, "post.status_changed", post=post, status=status)
+    events.publish(session, "post.status_changed", post=post, status=status, announce=announce)
     return change
 
 

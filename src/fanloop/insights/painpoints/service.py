@@ -340,3 +340,89 @@ def post_insights(session: Session, *, viewer: Member | None, post_ids: list[int
         for post_id in ids
         if post_id in authors
     }
+
+
+def posts_of(session: Session, *, pain_point_ids: list[int]) -> dict[int, list[int]]:
+    """The live, visible posts of each pain point, by pain point id."""
+    found: dict[int, list[int]] = {point_id: [] for point_id in pain_point_ids}
+    rows = session.execute(
+        select(PainPointPost.pain_point_id, PainPointPost.post_id)
+        .join(Post, Post.id == PainPointPost.post_id)
+        .where(
+            PainPointPost.pain_point_id.in_(pain_point_ids),
+            Post.deleted_at.is_(None),
+            Post.is_hidden.is_(False),
+        )
+        .order_by(PainPointPost.post_id)
+    )
+    for point_id, post_id in rows:
+        found[point_id].append(post_id)
+    return found
+
+
+def labels_of(session: Session, *, pain_point_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """Each pain point's label (staff name, else key phrases) and linked status, by id."""
+    points = session.scalars(select(PainPoint).where(PainPoint.id.in_(pain_point_ids)))
+    return {
+        point.id: (point.name or phrases.label(point.phrases or [], point.language), point.status)
+        for point in points
+    }
+
+
+def mark_shipped(session: Session, *, pain_point_ids: list[int]) -> None:
+    """Link the status "shipped" to pain points a release shipped (their posts are set by the release)."""
+    from sqlalchemy import update
+
+    if pain_point_ids:
+        session.execute(
+            update(PainPoint)
+            .where(PainPoint.id.in_(pain_point_ids))
+            .values(status="shipped", updated_at=clock.now())
+        )
+
+
+@dataclass(frozen=True)
+class LinkedPoint:
+    """A live pain point with a linked status, for the roadmap and release composing."""
+
+    id: int
+    label: str
+    status: str
+    posts: int
+    votes: int
+
+
+def linked_points(session: Session, *, statuses: tuple[str, ...]) -> list[LinkedPoint]:
+    """Live, visible pain points linked to one of `statuses`, most voted first."""
+    figures = (
+        select(
+            PainPointPost.pain_point_id.label("point_id"),
+            func.count().label("posts"),
+            func.coalesce(func.sum(Post.vote_count), 0).label("votes"),
+        )
+        .join(Post, Post.id == PainPointPost.post_id)
+        .where(Post.deleted_at.is_(None), Post.is_hidden.is_(False))
+        .group_by(PainPointPost.pain_point_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(PainPoint, func.coalesce(figures.c.posts, 0), func.coalesce(figures.c.votes, 0))
+        .outerjoin(figures, figures.c.point_id == PainPoint.id)
+        .where(
+            PainPoint.status.in_(statuses),
+            PainPoint.retired_at.is_(None),
+            PainPoint.hidden.is_(False),
+            PainPoint.merged_into_id.is_(None),
+        )
+        .order_by(func.coalesce(figures.c.votes, 0).desc(), PainPoint.id)
+    )
+    return [
+        LinkedPoint(
+            point.id,
+            point.name or phrases.label(point.phrases or [], point.language),
+            point.status,
+            posts,
+            votes,
+        )
+        for point, posts, votes in rows
+    ]

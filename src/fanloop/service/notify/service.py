@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -56,6 +57,45 @@ def notify_many(
     ]
     if rows:
         session.execute(_insert_once(session), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One member's own message, for `notify_each`."""
+
+    member_id: int
+    title: str
+    body: str = ""
+    url: str = ""
+    post_id: int | None = None
+
+
+def notify_each(
+    session: Session, *, notices: Iterable[Notice], kind: str, dedupe_prefix: str, batch: int = 1000
+) -> int:
+    """Tell each member their own message, once per member and cause (`<prefix>:<member id>`), in
+    batches of multi-row INSERTs; returns how many notices were handed over."""
+    count = 0
+    rows: list[dict] = []
+    for notice in notices:
+        rows.append(
+            _row(
+                notice.member_id,
+                f"{dedupe_prefix}:{notice.member_id}",
+                kind=kind,
+                title=notice.title,
+                body=notice.body,
+                url=notice.url,
+                post_id=notice.post_id,
+            )
+        )
+        if len(rows) == batch:
+            session.execute(_insert_once(session), rows)
+            count, rows = count + len(rows), []
+    if rows:
+        session.execute(_insert_once(session), rows)
+        count += len(rows)
+    return count
 
 
 def _row(

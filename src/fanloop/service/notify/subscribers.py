@@ -73,7 +73,7 @@ def _on_reply_created(session: Session, *, post: Post, reply: Reply, **_) -> Non
         )
 
 
-def _on_status_changed(session: Session, *, post: Post, status: str, **_) -> None:
+def _on_status_changed(session: Session, *, post: Post, status: str, announce: bool = True, **_) -> None:
     # The change being recorded is the post's latest (the query flushes it first); its id names the
     # cause, so each follower hears of each change once.
     change = session.scalar(
@@ -88,6 +88,8 @@ def _on_status_changed(session: Session, *, post: Post, status: str, **_) -> Non
             "from_status": change.from_status if change else None,
         },
     )
+    if not announce:  # told by whoever changed it in bulk (a release tells each member once)
+        return
     notify.notify_many(
         session,
         member_ids=_audience(session, post, leaving_out=change.actor_id if change else None),

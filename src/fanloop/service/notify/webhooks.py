@@ -19,7 +19,14 @@ from fanloop.core.errors import Conflict, Invalid, NotFound
 from fanloop.core.permissions import Action, require
 from fanloop.service.notify.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 
-TOPICS = ("post.created", "reply.created", "post.status_changed", "sla.warning", "sla.breach")
+TOPICS = (
+    "post.created",
+    "reply.created",
+    "post.status_changed",
+    "sla.warning",
+    "sla.breach",
+    "release.published",
+)
 PING_TOPIC = "ping"
 MAX_URL_LENGTH = 500
 SECRET_PREFIX = "whsec_"
