@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends
 
 from fanloop.web import (  # noqa: F401
     auth,
+    changelog,
     community,
     desk,
     desk_admin,
@@ -14,6 +15,8 @@ from fanloop.web import (  # noqa: F401
     painpoints,
     posts,
     presenters,
+    releases,
+    roadmap,
     rota,
     similar,
     staff,
@@ -34,3 +37,7 @@ web_router.include_router(rota.router)
 web_router.include_router(notifications.router)
 web_router.include_router(kpis.router)
 web_router.include_router(painpoints.router)
+web_router.include_router(roadmap.router)
+web_router.include_router(changelog.router)
+web_router.include_router(changelog.feeds)
+web_router.include_router(releases.router)

@@ -31,6 +31,8 @@ def headline(notification: Notification) -> str:
             "title": notification.title,
             "status": status_label(notification.body),
         }
+    if kind == "release_shipped":
+        return gettext("What you asked for shipped in %(version)s") % {"version": notification.title}
     if kind == "sla_warning" and post_id:
         return gettext("Post #%(id)d is close to its reply target") % {"id": post_id}
     if kind == "sla_breach" and post_id:
@@ -43,5 +45,5 @@ def headline(notification: Notification) -> str:
 
 
 def detail(notification: Notification) -> str:
-    """The text under the headline (a reply's opening words), if any."""
-    return notification.body if notification.kind == "staff_reply" else ""
+    """The text under the headline (a reply's opening words, the posts a release shipped), if any."""
+    return notification.body if notification.kind in ("staff_reply", "release_shipped") else ""
