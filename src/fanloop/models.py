@@ -20,6 +20,10 @@ from fanloop.core.models import RateEvent
 from fanloop.insights.painpoints.models import MiningRun, PainPoint, PainPointPost
 from fanloop.insights.vectors.models import PostVector
 from fanloop.releases.models import (
+    AwardVote,
+    BetaMember,
+    BetaSettings,
+    ExperienceReport,
     Release,
     ReleaseCredit,
     ReleaseItem,
@@ -37,6 +41,10 @@ __all__ = [
     "RotaShift", "SlaCalendar", "SlaClock", "SlaEvent", "SlaPolicy", "Ticket", "WebhookDelivery",
     "WebhookEndpoint",
     "ApiToken",
+    "AwardVote",
+    "BetaMember",
+    "BetaSettings",
+    "ExperienceReport",
     "Base",
     "Board",
     "Follow",

@@ -356,6 +356,10 @@ def test_not_json_at_all(stage, client):
         ("POST", "/api/v1/releases/{id}/publish", None),
         ("DELETE", "/api/v1/releases/{id}/items/{id}", None),
         ("POST", "/api/v1/roadmap/cards/post/{id}/move", {"status": "planned"}),
+        ("POST", "/api/v1/releases/{id}/reports", {"liked_most": "x"}),
+        ("GET", "/api/v1/releases/{id}/reports/summary", None),
+        ("PUT", "/api/v1/releases/{id}/award/vote", {"item_id": 1}),
+        ("GET", "/api/v1/releases/{id}/award", None),
     ],
 )
 def test_ids_out_of_range_are_not_found_or_invalid(stage, method, path, body):

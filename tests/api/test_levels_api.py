@@ -181,6 +181,7 @@ def test_profile_shows_level_progress_contributions_and_shipped_posts(api, clien
         "release_tester": 0,
         "release_confirmer": 0,
         "release_voter": 0,
+        "award_winner": 0,
     }
     assert [p["id"] for p in seen["shipped"]] == [shipped["id"]]
     assert seen["shipped"][0]["status"] == "shipped"

@@ -22,7 +22,7 @@ from fanloop.community.posts.models import Board, Follow, Post, Tag
 from fanloop.core import clock, security
 from fanloop.core.permissions import MINIMUM_ROLE, Action
 from fanloop.insights.painpoints.models import MiningRun, PainPoint
-from fanloop.releases.models import Release, ReleaseTrain
+from fanloop.releases.models import BetaMember, Release, ReleaseTrain
 from fanloop.service.notify.models import WebhookEndpoint
 from fanloop.service.sla.models import SlaPolicy
 
@@ -313,6 +313,12 @@ CASES: dict[Action, Case] = {
         setup=_nothing,
         request=lambda w: w.actor.patch("/api/v1/release-train", json={"weekday": 2, "time_of_day": "10:30"}),
         took_effect=lambda w, r: w.scalar(select(ReleaseTrain.time_of_day)) == "10:30",
+    ),
+    Action.MANAGE_BETA: Case(
+        setup=_target_member,
+        request=lambda w: w.actor.post("/api/v1/beta/invitations", json={"handle": w.targets["handle"]}),
+        took_effect=lambda w, r: w.scalar(select(func.count()).select_from(BetaMember)) == 1,
+        ok=201,
     ),
 }
 

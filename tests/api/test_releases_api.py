@@ -150,3 +150,65 @@ def test_the_roadmap_columns_moves_and_order(people):
     assert (
         staff.post(f"/api/v1/roadmap/cards/post/{first}/move", json={"status": "shipped"}).status_code == 422
     )
+
+
+def _published_release(people) -> tuple[int, list[int]]:
+    fan, staff = people["fan"], people["staff"]
+    release_id = staff.post("/api/v1/releases", json={}).json()["id"]
+    item_ids = []
+    for title in ("Dark mode", "Sleep timer"):
+        added = staff.post(f"/api/v1/releases/{release_id}/items", json={"post_id": _post(fan, title)})
+        item_ids.append(added.json()["items"][-1]["id"])
+    assert staff.post(f"/api/v1/releases/{release_id}/publish").status_code == 200
+    return release_id, item_ids
+
+
+def test_four_box_reports_and_their_summary(people):
+    release_id, items = _published_release(people)
+    voter, staff = people["voter"], people["staff"]
+    filed = voter.post(
+        f"/api/v1/releases/{release_id}/reports",
+        json={
+            "liked_most_item_id": items[0],
+            "broke": "Music stops when the screen locks",
+            "want_next": "A sleep timer",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    bug = voter.get(f"/api/v1/posts/{filed.json()['bug_post_id']}").json()
+    assert bug["kind"] == "bug" and bug["title"].endswith("Music stops when the screen locks")
+    again = voter.post(f"/api/v1/releases/{release_id}/reports", json={"liked_most": "x"})
+    assert again.status_code == 409
+    empty = people["fan"].post(f"/api/v1/releases/{release_id}/reports", json={})
+    assert empty.status_code == 422 and "at least one" in empty.json()["detail"]
+    summary = staff.get(f"/api/v1/releases/{release_id}/reports/summary").json()
+    assert summary["reports"] == 1 and summary["items"][0]["liked_most"] == 1 and summary["bug_posts"] == 1
+    assert voter.get(f"/api/v1/releases/{release_id}/reports/summary").status_code == 403
+
+
+def test_the_award_vote_is_one_per_fan(people):
+    release_id, items = _published_release(people)
+    voter = people["voter"]
+    assert (
+        voter.put(f"/api/v1/releases/{release_id}/award/vote", json={"item_id": items[0]}).status_code == 200
+    )
+    moved = voter.put(f"/api/v1/releases/{release_id}/award/vote", json={"item_id": items[1]}).json()
+    assert moved["my_vote"] == items[1] and [s["votes"] for s in moved["standings"]] == [1, 0]
+    assert moved["open"] and moved["winner"] is None
+    wrong = voter.put(f"/api/v1/releases/{release_id}/award/vote", json={"item_id": 99999})
+    assert wrong.status_code == 422
+
+
+def test_the_beta_group_through_the_api(people):
+    lead, fan = people["lead"], people["fan"]
+    assert fan.get("/api/v1/beta").json()["state"] == "none"
+    assert lead.patch("/api/v1/beta/settings", json={"seats": 1}).status_code == 200
+    assert lead.post("/api/v1/beta/invitations", json={"handle": "li_na"}).status_code == 201
+    assert lead.post("/api/v1/beta/invitations", json={"handle": "wang_lei"}).status_code == 409  # full
+    assert lead.post("/api/v1/beta/invitations", json={"handle": "nobody_here"}).status_code == 404
+    assert fan.post("/api/v1/beta/accept").json()["state"] == "member"
+    assert [seat["handle"] for seat in lead.get("/api/v1/beta/seats").json()] == ["li_na"]
+    assert fan.get("/api/v1/beta/seats").status_code == 403
+    assert fan.delete("/api/v1/beta/membership").json()["state"] == "none"
+    join = people["voter"].post("/api/v1/beta/join")
+    assert join.status_code == 409 and "invitation only" in join.json()["detail"]

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from fanloop.api.v1 import auth, kpis, members, notifications, painpoints, posts, releases, similar, webhooks
+from fanloop.api.v1 import (
+    auth,
+    kpis,
+    members,
+    notifications,
+    painpoints,
+    posts,
+    release_feedback,
+    releases,
+    similar,
+    webhooks,
+)
 from fanloop.api.v1 import service as service_desk
 
 api_router = APIRouter(prefix="/api/v1")
@@ -17,3 +28,4 @@ api_router.include_router(service_desk.router)
 api_router.include_router(kpis.router)
 api_router.include_router(painpoints.router)
 api_router.include_router(releases.router)
+api_router.include_router(release_feedback.router)

@@ -47,6 +47,7 @@ class Action(StrEnum):
     REMINE_PAIN_POINTS = "remine_pain_points"
     MANAGE_RELEASES = "manage_releases"
     MANAGE_RELEASE_TRAIN = "manage_release_train"
+    MANAGE_BETA = "manage_beta"
 
 
 # The lowest role allowed each action; higher roles inherit it.
@@ -72,6 +73,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.VIEW_AUDIT_LOG: Role.LEAD,
     Action.REMINE_PAIN_POINTS: Role.LEAD,
     Action.MANAGE_RELEASE_TRAIN: Role.LEAD,  # the release cadence
+    Action.MANAGE_BETA: Role.LEAD,  # the beta group's seats, threshold and invitations
     Action.MANAGE_SERVICE_DESK: Role.LEAD,  # SLA policies, calendars, macros, anyone's rota entry
     Action.MANAGE_ROLES: Role.ADMIN,
     Action.ISSUE_RESET_LINK: Role.ADMIN,

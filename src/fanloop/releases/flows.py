@@ -34,7 +34,7 @@ from fanloop.core import clock
 from fanloop.core.errors import Conflict, Invalid
 from fanloop.core.permissions import Action, require
 from fanloop.insights.painpoints import service as pain_points
-from fanloop.releases import service
+from fanloop.releases import beta, feedback, service
 from fanloop.releases.models import CREDIT_ROLES, Release, ReleaseCredit, ReleaseItemPost
 from fanloop.service.notify import service as notify
 
@@ -102,10 +102,12 @@ def publish(session: Session, *, release_id: int, actor: Member | None = None) -
 
     briefs = audience.briefs(session, post_ids=post_ids)
     askers = audience.askers(session, post_ids=post_ids)
+    askers += _testers(session, post_ids, before=now)
     credited = _credit(session, release, posts_by_item, briefs, askers)
     notified = _tell(session, release, briefs, askers, leaving_out=publisher.id)
     notify.emit(session, topic="release.published", payload=_payload(release, items, posts_by_item, notified))
     release.credited, release.notified = credited, notified
+    feedback.close_awards(session, before=release)
     service.ensure_open_release(session)
     return Published(release=release, posts_shipped=len(shipped), credited=credited, notified=notified)
 
@@ -116,6 +118,13 @@ def _store_item_posts(session: Session, posts_by_item: dict[int, list[int]]) -> 
     ]
     for start in range(0, len(rows), BATCH):
         session.execute(insert(ReleaseItemPost), rows[start : start + BATCH])
+
+
+def _testers(session: Session, post_ids: list[int], *, before) -> list[audience.Asker]:  # noqa: ANN001
+    """Beta members who discussed the posts before the release: they tested the pre-release."""
+    replies = audience.repliers(session, post_ids=post_ids, before=before)
+    testers = beta.member_ids(session, among=sorted({member_id for _, member_id in replies}))
+    return [audience.Asker(post_id, member_id, "tester", True) for post_id, member_id in replies if member_id in testers]
 
 
 def _credit(
@@ -137,6 +146,8 @@ def _credit(
             continue
         if asker.relation == "author":
             role = "reporter"
+        elif asker.relation == "tester":
+            role = "tester"
         else:  # a vote on a bug is a "me too": it confirms the bug
             role = "confirmer" if briefs[asker.post_id].kind == "bug" else "voter"
         for item_id in items_of_post[asker.post_id]:

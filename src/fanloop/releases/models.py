@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fanloop.core.db import Base, UTCDateTime
@@ -55,6 +55,9 @@ class Release(Base):
     # Filled in by the publish: how many members were told and credited.
     notified: Mapped[int] = mapped_column(Integer, default=0)
     credited: Mapped[int] = mapped_column(Integer, default=0)
+    # The weekly award: voting closes when the next release is published; the winning item then.
+    award_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    award_item_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # no FK: items point here
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -113,3 +116,67 @@ class RoadmapPosition(Base):
     subject: Mapped[str] = mapped_column(String(12), primary_key=True)  # post | pain_point
     subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class ExperienceReport(Base):
+    """A fan's four-box report on a published release: what they liked most and least, what broke,
+    what they want next. "What broke" and "what next" become a bug and a suggestion post, which
+    the pain-point mining then reads like any other post."""
+
+    __tablename__ = "experience_reports"
+    __table_args__ = (UniqueConstraint("release_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    liked_most_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("release_items.id", ondelete="SET NULL"), nullable=True
+    )
+    liked_most: Mapped[str] = mapped_column(Text, default="")
+    liked_least_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("release_items.id", ondelete="SET NULL"), nullable=True
+    )
+    liked_least: Mapped[str] = mapped_column(Text, default="")
+    broke: Mapped[str] = mapped_column(Text, default="")
+    want_next: Mapped[str] = mapped_column(Text, default="")
+    bug_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"), nullable=True)
+    wish_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"), nullable=True)
+    # Filed by a member of the beta group: staff see these marked.
+    from_beta: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AwardVote(Base):
+    """A fan's vote for the best update of a release: one per fan and release."""
+
+    __tablename__ = "award_votes"
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("release_items.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BetaSettings(Base):
+    """The beta group's rules (one row): how many seats, and the contribution score (experience
+    points) from which a fan may join without an invitation (none: invitation only)."""
+
+    __tablename__ = "beta_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seats: Mapped[int] = mapped_column(Integer, default=100)
+    score_threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BetaMember(Base):
+    """A member of the beta group: sees pre-release notes; their reports are marked. `accepted_at`
+    is empty while an invitation waits for its answer (an invitation holds a seat)."""
+
+    __tablename__ = "beta_members"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    via: Mapped[str] = mapped_column(String(12))  # invitation | score
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

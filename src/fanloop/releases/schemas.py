@@ -283,3 +283,100 @@ class CardMove(_Input):
 
 class RoadmapOrder(_Input):
     cards: list[CardRef] = Field(max_length=500)
+
+
+# --------------------------------------------------------------------------- reports, award, beta
+
+
+class ReportCreate(_Input):
+    liked_most: str = Field(default="", max_length=5_000)
+    liked_most_item_id: int | None = Field(default=None, gt=0)
+    liked_least: str = Field(default="", max_length=5_000)
+    liked_least_item_id: int | None = Field(default=None, gt=0)
+    broke: str = Field(default="", max_length=5_000, description="Becomes a bug post.")
+    want_next: str = Field(default="", max_length=5_000, description="Becomes a suggestion post.")
+
+
+class ReportRead(BaseModel):
+    id: int
+    release_id: int
+    liked_most: str
+    liked_most_item_id: int | None
+    liked_least: str
+    liked_least_item_id: int | None
+    broke: str
+    want_next: str
+    bug_post_id: int | None
+    wish_post_id: int | None
+    from_beta: bool
+    created_at: datetime
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ItemTallyRead(BaseModel):
+    item_id: int
+    summary: str
+    liked_most: int
+    liked_least: int
+
+
+class DayCount(BaseModel):
+    day: str
+    reports: int
+
+
+class ReportSummaryRead(BaseModel):
+    version: str
+    reports: int
+    from_beta: int
+    box_counts: dict[str, int]
+    items: list[ItemTallyRead]
+    per_day: list[DayCount]
+    bug_posts: int
+    wish_posts: int
+
+
+class AwardVoteCreate(_Input):
+    item_id: int = Field(gt=0)
+
+
+class StandingRead(BaseModel):
+    item_id: int
+    summary: str
+    votes: int
+
+
+class AwardRead(BaseModel):
+    open: bool
+    my_vote: int | None
+    standings: list[StandingRead]
+    winner: StandingRead | None
+    fans: list[str] = Field(description="Handles of the fans credited on the winning item.")
+    staff: list[str] = Field(description="Handles of the staff who worked on it.")
+
+
+class BetaStatusRead(BaseModel):
+    state: Literal["none", "invited", "member"]
+    may_join: bool
+    seats: int
+    seats_left: int
+    score_threshold: int | None
+
+
+class BetaSettingsUpdate(_Input):
+    seats: int | None = Field(default=None, ge=0, le=100_000)
+    score_threshold: int | None = Field(default=None, ge=0, description="Null with `invitation_only`.")
+    invitation_only: bool = False
+
+
+class BetaInvitation(_Input):
+    handle: str = Field(min_length=1, max_length=30)
+
+
+class SeatRead(BaseModel):
+    handle: str
+    via: str
+    invited_by: str | None
+    created_at: datetime
+    accepted_at: datetime | None

@@ -18,7 +18,7 @@ from fanloop.core.errors import Conflict, Invalid, NotFound
 from fanloop.core.permissions import Action, can, require
 from fanloop.core.text import render_markdown
 from fanloop.insights.painpoints import service as pain_points
-from fanloop.releases import cadence
+from fanloop.releases import beta, cadence
 from fanloop.releases.models import (
     CREDIT_ROLES,
     Release,
@@ -220,20 +220,34 @@ def create_release(
 def get_release(session: Session, *, viewer: Member | None, release_id: int) -> Release:
     """A release by id: published ones for everyone, open ones for staff."""
     release = session.get(Release, release_id) if 0 < release_id <= MAX_ID else None
-    if release is None or not may_see(viewer, release):
+    if release is None or not may_see(session, viewer, release):
         raise NotFound(f"Release {release_id} not found.")
     return release
 
 
 def get_release_by_version(session: Session, *, viewer: Member | None, version: str) -> Release:
     release = session.scalar(select(Release).where(Release.version == version[:MAX_VERSION]))
-    if release is None or not may_see(viewer, release):
+    if release is None or not may_see(session, viewer, release):
         raise NotFound(f"Release {version} not found.")
     return release
 
 
-def may_see(viewer: Member | None, release: Release) -> bool:
-    return release.state == "published" or can(viewer, Action.MANAGE_RELEASES)
+def may_see(session: Session, viewer: Member | None, release: Release) -> bool:
+    """Published releases for everyone; open ones for staff, and for the beta group (pre-release
+    notes)."""
+    if release.state == "published" or can(viewer, Action.MANAGE_RELEASES):
+        return True
+    return viewer is not None and not viewer.is_suspended and beta.is_member(session, viewer.id)
+
+
+def prerelease(session: Session, *, viewer: Member | None) -> list[Release]:
+    """Open releases with items, for the beta group and staff (empty for everyone else)."""
+    if viewer is None or not (can(viewer, Action.MANAGE_RELEASES) or beta.is_member(session, viewer.id)):
+        return []
+    has_items = select(ReleaseItem.id).where(ReleaseItem.release_id == Release.id).exists()
+    return list(
+        session.scalars(select(Release).where(Release.state.in_(OPEN_STATES), has_items).order_by(Release.planned_for))
+    )
 
 
 def _open_for_change(session: Session, actor: Member, release_id: int) -> Release:
@@ -530,7 +544,7 @@ def release_view(session: Session, *, release: Release) -> ReleaseView:
     """A release with its items, each item's posts and credits, and the honour roll."""
     items = items_of(session, release.id)
     if release.state == "published":
-        posts_by_item = _published_posts(session, [item.id for item in items])
+        posts_by_item = published_posts(session, [item.id for item in items])
     else:
         posts_by_item = item_posts(session, items)
     every_post = sorted({post_id for ids in posts_by_item.values() for post_id in ids})
@@ -562,7 +576,7 @@ def item_posts(session: Session, items: list[ReleaseItem]) -> dict[int, list[int
     return found
 
 
-def _published_posts(session: Session, item_ids: list[int]) -> dict[int, list[int]]:
+def published_posts(session: Session, item_ids: list[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     if item_ids:
         rows = session.execute(

@@ -23,6 +23,8 @@ POINTS = {
     "release_tester": 10,
     "release_confirmer": 5,
     "release_voter": 2,
+    # Credited on the update fans voted the best of its release.
+    "award_winner": 20,
 }
 
 

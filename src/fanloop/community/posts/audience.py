@@ -4,12 +4,13 @@ once, so these are a few set-based queries, not a query per post."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanloop.community.members.models import Member
-from fanloop.community.posts.models import Follow, Post, Vote
+from fanloop.community.posts.models import Follow, Post, Reply, StatusChange, Vote
 
 CHUNK = 500
 
@@ -89,4 +90,41 @@ def askers(session: Session, *, post_ids: list[int]) -> list[Asker]:
         for relation, query in queries:
             rows = session.execute(query.where(Member.is_suspended.is_(False)))
             found.extend(Asker(post_id, member_id, relation, bool(fan)) for post_id, member_id, fan in rows)
+    return found
+
+
+def staff_who_worked_on(session: Session, *, post_ids: list[int]) -> set[int]:
+    """Staff who changed these posts' statuses or answered them publicly."""
+    found: set[int] = set()
+    for start in range(0, len(post_ids), CHUNK):
+        chunk = post_ids[start : start + CHUNK]
+        changers = (
+            select(StatusChange.actor_id)
+            .join(Member, Member.id == StatusChange.actor_id)
+            .where(StatusChange.post_id.in_(chunk), Member.role != "fan")
+        )
+        answerers = select(Reply.author_id).where(
+            Reply.post_id.in_(chunk),
+            Reply.is_staff.is_(True),
+            Reply.is_internal.is_(False),
+            Reply.is_automatic.is_(False),
+        )
+        found |= set(session.scalars(changers)) | set(session.scalars(answerers))
+    return found
+
+
+def repliers(
+    session: Session, *, post_ids: list[int], before: datetime | None = None
+) -> list[tuple[int, int]]:
+    """(post id, member id) of everyone who replied publicly to these posts (before a moment)."""
+    found: list[tuple[int, int]] = []
+    for start in range(0, len(post_ids), CHUNK):
+        query = select(Reply.post_id, Reply.author_id).where(
+            Reply.post_id.in_(post_ids[start : start + CHUNK]),
+            Reply.is_internal.is_(False),
+            Reply.deleted_at.is_(None),
+        )
+        if before is not None:
+            query = query.where(Reply.created_at <= before)
+        found.extend((post_id, member_id) for post_id, member_id in session.execute(query.distinct()))
     return found

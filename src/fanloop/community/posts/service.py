@@ -739,3 +739,21 @@ def recent_status_changes(session: Session, *, viewer: Member, limit: int = 50) 
             select(StatusChange).order_by(StatusChange.created_at.desc(), StatusChange.id.desc()).limit(limit)
         )
     )
+
+
+def main_board(session: Session, *, post_ids: list[int]) -> str:
+    """The slug of the board most of these posts are in (the first board when there are none)."""
+    counts = session.execute(
+        select(Board.slug, func.count())
+        .join(Post, Post.board_id == Board.id)
+        .where(Post.id.in_(post_ids[:1000]))
+        .group_by(Board.slug)
+        .order_by(func.count().desc(), Board.slug)
+        .limit(1)
+    ).first()
+    if counts is not None:
+        return counts[0]
+    first = session.scalar(select(Board.slug).order_by(Board.position, Board.id).limit(1))
+    if first is None:
+        raise Invalid("There is no board to post in yet.", field="board")
+    return first
