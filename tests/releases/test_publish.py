@@ -219,3 +219,28 @@ def test_what_shipped_because_of_a_fan(forum):
             ("reporter",),
         )
         assert releases.shipped_because_of(session, member_id=voter.id)[0].roles == ("voter",)
+
+
+def test_versions_are_safe_in_a_url(forum):
+    with forum.database.unit_of_work(write=True) as session:
+        staff = session.get(Member, forum.staff.id)
+        with pytest.raises(Invalid, match="letters, digits"):
+            releases.create_release(session, actor=staff, version="6.12 beta/2")
+        assert releases.create_release(session, actor=staff, version="6.12.4+b2").version == "6.12.4+b2"
+
+
+def test_a_new_cadence_moves_and_renames_the_draft_it_named(forum):
+    draft = _open(forum)
+    with forum.database.unit_of_work(write=True) as session:
+        lead, staff = session.get(Member, forum.lead.id), session.get(Member, forum.staff.id)
+        chosen = releases.create_release(session, actor=staff, version="spring-update").id
+        releases.update_train(
+            session, actor=lead, weekday=0, time_of_day="10:00", version_format="%Y-%m-%d %a"
+        )
+    with forum.database.unit_of_work() as session:
+        moved = session.get(Release, draft)
+        assert (moved.version, moved.planned_for.isoformat()) == (
+            "2026-03-16-Mon",
+            "2026-03-16T02:00:00+00:00",
+        )
+        assert session.get(Release, chosen).version == "spring-update"

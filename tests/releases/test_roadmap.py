@@ -85,3 +85,51 @@ def test_candidates_offer_what_changed_since_the_last_release(forum, clock):
         staff = session.get(Member, forum.staff.id)
         found = releases.candidates(session, actor=staff, release_id=releases.open_release(session).id)
     assert [candidate.id for candidate in found.changed_since_last] == [changed_after]
+
+
+def test_a_post_shipped_long_ago_leaves_the_shipped_column_even_if_edited(forum, clock):
+    fan = forum.fan()
+    post_id = forum.post(fan, "Dark mode")
+    forum.status(post_id, "shipped")
+    assert _columns(forum)["shipped"] == [f"post:{post_id}"]
+    clock.advance(days=40)
+    from fanloop.community.posts import service as posts
+
+    with forum.database.unit_of_work(write=True) as session:
+        posts.edit_post(
+            session,
+            editor=session.get(Member, fan.id),
+            post_id=post_id,
+            data=posts.PostInput(board="general", kind="suggestion", title="Dark mode!", body="Edited."),
+        )
+    assert _columns(forum)["shipped"] == []
+
+
+def test_cards_staff_placed_show_however_few_their_votes(forum):
+    fan, voter = forum.fan(), forum.fan()
+    popular, quiet = forum.post(fan, "Popular"), forum.post(fan, "Quiet")
+    for post_id in (popular, quiet):
+        forum.status(post_id, "planned")
+    forum.vote(voter, popular)
+    with forum.database.unit_of_work(write=True) as session:
+        roadmap.reorder(session, actor=session.get(Member, forum.staff.id), cards=[("post", quiet)])
+    with forum.database.unit_of_work() as session:
+        cards = roadmap.roadmap(session, limit=1)["planned"]
+    assert [card.id for card in cards] == [quiet]
+
+
+def test_a_post_shipped_before_and_planned_again_is_a_candidate_again(forum, clock):
+    fan = forum.fan()
+    post_id = forum.post(fan, "Dark mode")
+    with forum.database.unit_of_work(write=True) as session:
+        staff = session.get(Member, forum.staff.id)
+        release = releases.ensure_open_release(session)
+        releases.add_item(session, actor=staff, release_id=release.id, post_id=post_id)
+        flows.publish(session, actor=staff, release_id=release.id)
+    clock.advance(days=2)
+    forum.status(post_id, "planned")  # it came back
+    with forum.database.unit_of_work() as session:
+        found = releases.candidates(
+            session, actor=session.get(Member, forum.staff.id), release_id=releases.open_release(session).id
+        )
+    assert [candidate.id for candidate in found.planned] == [post_id]

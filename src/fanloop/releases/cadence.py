@@ -4,11 +4,14 @@ version a release at that time is named by."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fanloop.core.errors import Invalid
 
+# A version is a path segment of the changelog's URLs: these characters need no escaping.
+VERSION_PATTERN = re.compile(r"[A-Za-z0-9._+-]+")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -60,6 +63,8 @@ def next_release_time(
 def version_for(moment: datetime, *, timezone: str, version_format: str) -> str:
     """The version naming a release at `moment`: its local date through `version_format`."""
     text = moment.astimezone(zone(timezone)).strftime(version_format).strip()
+    # Whatever the pattern makes (spaces, slashes, letters of another script) becomes a plain name.
+    text = re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-")
     if not text:
         raise Invalid("The version format gives an empty version.", field="version_format")
     return text[:40]

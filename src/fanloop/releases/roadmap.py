@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from fanloop.community.members.models import Member
 from fanloop.community.posts import service as posts
-from fanloop.community.posts.models import Post
+from fanloop.community.posts.models import Post, StatusChange
 from fanloop.core import clock
 from fanloop.core.errors import Invalid
 from fanloop.core.permissions import Action, require
@@ -59,18 +59,29 @@ def roadmap(session: Session, *, limit: int = CARDS_PER_COLUMN) -> dict[str, lis
         for ids in pain_points.posts_of(session, pain_point_ids=[p.id for p in points]).values()
         for post_id in ids
     }
-    rows = session.scalars(
-        select(Post)
-        .where(
-            Post.status.in_(COLUMNS),
+    placed = [subject_id for subject, subject_id in positions if subject == "post"]
+    rows: list[Post] = []
+    for status in COLUMNS:
+        query = select(Post).where(
+            Post.status == status,
             Post.deleted_at.is_(None),
             Post.is_hidden.is_(False),
             Post.merged_into_id.is_(None),
-            (Post.status != "shipped") | (Post.updated_at >= since),
         )
-        .order_by(Post.vote_count.desc(), Post.id)
-        .limit(limit * 3 + len(grouped))
-    )
+        if status == "shipped":  # shipped lately: by when it was shipped, not when last edited
+            query = query.where(
+                Post.id.in_(
+                    select(StatusChange.post_id).where(
+                        StatusChange.to_status == "shipped", StatusChange.created_at >= since
+                    )
+                )
+            )
+        # Per column: the most voted, and every card staff placed however few its votes.
+        top = session.scalars(query.order_by(Post.vote_count.desc(), Post.id).limit(limit + len(grouped)))
+        chosen = {post.id: post for post in top}
+        if placed:
+            chosen |= {post.id: post for post in session.scalars(query.where(Post.id.in_(placed[:500])))}
+        rows.extend(chosen.values())
     for post in rows:
         if post.id in grouped:
             continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fanloop.community.levels.service import Level, level_for
@@ -74,6 +74,7 @@ def update_train(
     """Change the cadence (leads). Drafts not yet scheduled move to the new cadence time."""
     require(actor, Action.MANAGE_RELEASE_TRAIN)
     train = get_train(session)
+    old_zone, old_format = train.timezone, train.version_format
     if weekday is not None:
         if not 0 <= weekday <= 6:
             raise Invalid("The weekday is 0 (Monday) to 6 (Sunday).", field="weekday")
@@ -95,7 +96,15 @@ def update_train(
         train.version_format = version_format.strip()
     train.updated_at = clock.now()
     for release in session.scalars(select(Release).where(Release.state == "draft")):
+        named_by_date = release.version == cadence.version_for(
+            release.planned_for, timezone=old_zone, version_format=old_format
+        )
         release.planned_for = next_release_time(session, train)
+        renamed = cadence.version_for(
+            release.planned_for, timezone=train.timezone, version_format=train.version_format
+        )
+        if named_by_date and renamed != release.version:  # the cadence's name follows the date; staff's stays
+            release.version = _free_version(session, renamed)
     return train
 
 
@@ -185,6 +194,16 @@ def _text(value: str, *, field: str, max_length: int, required: bool = False) ->
     return value
 
 
+def _version(value: str) -> str:
+    """A version is also a path segment (/changelog/<version>): letters, digits and . _ + - only."""
+    value = _text(value, field="version", max_length=MAX_VERSION, required=True)
+    if not cadence.VERSION_PATTERN.fullmatch(value):
+        raise Invalid(
+            "A version is letters, digits and . _ + - (for example 2026.12.04 or 6.12.4).", field="version"
+        )
+    return value
+
+
 def create_release(
     session: Session,
     *,
@@ -199,7 +218,7 @@ def create_release(
     train = get_train(session)
     planned_for = planned_for or next_release_time(session, train)
     if version:
-        version = _text(version, field="version", max_length=MAX_VERSION, required=True)
+        version = _version(version)
         if session.scalar(select(Release.id).where(Release.version == version)) is not None:
             raise Conflict(f"Release {version} exists already.")
     else:
@@ -226,7 +245,11 @@ def get_release(session: Session, *, viewer: Member | None, release_id: int) -> 
 
 
 def get_release_by_version(session: Session, *, viewer: Member | None, version: str) -> Release:
-    release = session.scalar(select(Release).where(Release.version == version[:MAX_VERSION]))
+    release = (
+        session.scalar(select(Release).where(Release.version == version))
+        if len(version) <= MAX_VERSION
+        else None
+    )
     if release is None or not may_see(session, viewer, release):
         raise NotFound(f"Release {version} not found.")
     return release
@@ -246,7 +269,9 @@ def prerelease(session: Session, *, viewer: Member | None) -> list[Release]:
         return []
     has_items = select(ReleaseItem.id).where(ReleaseItem.release_id == Release.id).exists()
     return list(
-        session.scalars(select(Release).where(Release.state.in_(OPEN_STATES), has_items).order_by(Release.planned_for))
+        session.scalars(
+            select(Release).where(Release.state.in_(OPEN_STATES), has_items).order_by(Release.planned_for)
+        )
     )
 
 
@@ -275,7 +300,7 @@ def update_release(
     if version is not None and version.strip() != release.version:
         if published:
             raise Conflict("A published release keeps its version.")
-        version = _text(version, field="version", max_length=MAX_VERSION, required=True)
+        version = _version(version)
         if session.scalar(select(Release.id).where(Release.version == version)) is not None:
             raise Conflict(f"Release {version} exists already.")
         release.version = version
@@ -453,7 +478,13 @@ def candidates(session: Session, *, actor: Member, release_id: int, limit: int =
     """What could go into a release (staff): planned and in-progress posts and pain points, and posts
     whose status changed since the last release was published; none already in a release."""
     release = _open_for_change(session, actor, release_id)
-    in_release = select(ReleaseItem.post_id).where(ReleaseItem.post_id.is_not(None))
+    # Not what an open release holds already (a post shipped before and planned again is offered).
+    open_items = (
+        select(ReleaseItem)
+        .join(Release, Release.id == ReleaseItem.release_id)
+        .where(Release.state.in_(OPEN_STATES))
+    )
+    in_release = open_items.with_only_columns(ReleaseItem.post_id).where(ReleaseItem.post_id.is_not(None))
     base = select(Post).where(
         Post.deleted_at.is_(None), Post.merged_into_id.is_(None), Post.id.not_in(in_release)
     )
@@ -465,7 +496,11 @@ def candidates(session: Session, *, actor: Member, release_id: int, limit: int =
         return [Candidate("post", post.id, post.title, post.status, post.vote_count) for post in rows]
 
     points_in_release = set(
-        session.scalars(select(ReleaseItem.pain_point_id).where(ReleaseItem.pain_point_id.is_not(None)))
+        session.scalars(
+            open_items.with_only_columns(ReleaseItem.pain_point_id).where(
+                ReleaseItem.pain_point_id.is_not(None)
+            )
+        )
     )
     by_status: dict[str, list[Candidate]] = {"planned": [], "in_progress": []}
     for point in pain_points.linked_points(session, statuses=tuple(by_status)):
@@ -637,23 +672,33 @@ def _item_credits(
 
 
 def honour_roll(session: Session, *, release_id: int, limit: int = HONOUR_ROLL_SHOWN) -> list[CreditedMember]:
-    """The fans a release credits, those who reported first, then by fan level; each with their roles."""
-    rows = session.execute(
-        select(ReleaseCredit.member_id, ReleaseCredit.role).where(ReleaseCredit.release_id == release_id)
-    ).all()
-    roles: dict[int, set[str]] = {}
-    for member_id, role in rows:
-        roles.setdefault(member_id, set()).add(role)
-    order = {role: index for index, role in enumerate(CREDIT_ROLES)}
-    members = {
-        member.id: member
-        for start in range(0, len(roles), 1000)
-        for member in session.scalars(
-            select(Member).where(Member.id.in_(sorted(roles)[start : start + 1000]))
+    """The fans a release credits, those who reported first, then by fan level; each with their
+    roles. Ranked in the database: a release may credit 100,000 fans, the page shows `limit`."""
+    rank = case({role: index for index, role in enumerate(CREDIT_ROLES)}, value=ReleaseCredit.role)
+    best = (
+        select(ReleaseCredit.member_id, func.min(rank).label("best"))
+        .where(ReleaseCredit.release_id == release_id)
+        .group_by(ReleaseCredit.member_id)
+        .subquery()
+    )
+    members = list(
+        session.scalars(
+            select(Member)
+            .join(best, best.c.member_id == Member.id)
+            .order_by(best.c.best, Member.xp.desc(), Member.id)
+            .limit(limit)
         )
-    }
-    ranked = sorted(members.values(), key=lambda m: (min(order[role] for role in roles[m.id]), -m.xp, m.id))
-    return [_credited(member, tuple(sorted(roles[member.id], key=order.get))) for member in ranked[:limit]]
+    )
+    roles: dict[int, set[str]] = {}
+    if members:
+        for member_id, role in session.execute(
+            select(ReleaseCredit.member_id, ReleaseCredit.role).where(
+                ReleaseCredit.release_id == release_id, ReleaseCredit.member_id.in_([m.id for m in members])
+            )
+        ):
+            roles.setdefault(member_id, set()).add(role)
+    order = {role: index for index, role in enumerate(CREDIT_ROLES)}
+    return [_credited(member, tuple(sorted(roles.get(member.id, ()), key=order.get))) for member in members]
 
 
 @dataclass(frozen=True)
@@ -681,7 +726,8 @@ def shipped_because_of(session: Session, *, member_id: int, limit: int = 50) -> 
         .join(ReleaseItem, ReleaseItem.id == ReleaseCredit.item_id)
         .join(Release, Release.id == ReleaseCredit.release_id)
         .where(ReleaseCredit.member_id == member_id, Release.state == "published")
-        .order_by(Release.published_at.desc(), ReleaseItem.position)
+        .order_by(Release.published_at.desc(), ReleaseItem.position, ReleaseItem.id)
+        .limit(limit * len(CREDIT_ROLES))  # at most one row per role and item
     ).all()
     order = {role: index for index, role in enumerate(CREDIT_ROLES)}
     found: dict[int, ShippedCredit] = {}
