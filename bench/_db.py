@@ -31,3 +31,22 @@ def fresh_database(url: str | None, folder: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def fan_rows(count: int, now, *, xp=lambda i: 0) -> list[dict]:  # noqa: ANN001
+    """Rows for `insert(Member)`: fans fan1..fanN (password hash "x": they never log in)."""
+    return [
+        {
+            "handle": f"fan{i}",
+            "email": f"fan{i}@example.test",
+            "display_name": f"Fan {i}",
+            "password_hash": "x",
+            "role": "fan",
+            "language": "en",
+            "bio": "",
+            "xp": xp(i),
+            "is_suspended": False,
+            "created_at": now,
+        }
+        for i in range(1, count + 1)
+    ]

@@ -23,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from _db import fan_rows
 from sqlalchemy import insert
 
 from fanloop.community.members.models import Member
@@ -52,24 +53,7 @@ def seed(database: Database, n: int, fingerprint: str, rng: np.random.Generator)
     vectors, topics = topic_vectors(n, rng)
     with database.unit_of_work(write=True) as session:
         session.add(Board(slug="general", name="General", name_zh="", description="", position=0))
-        session.execute(
-            insert(Member),
-            [
-                {
-                    "handle": f"fan{i}",
-                    "email": f"fan{i}@example.test",
-                    "display_name": f"Fan {i}",
-                    "password_hash": "x",
-                    "role": "fan",
-                    "language": "en",
-                    "bio": "",
-                    "xp": int(rng.integers(0, 3000)),
-                    "is_suspended": False,
-                    "created_at": now,
-                }
-                for i in range(2000)
-            ],
-        )
+        session.execute(insert(Member), fan_rows(2000, now, xp=lambda i: int(rng.integers(0, 3000))))
         board_id = session.query(Board.id).scalar()
     kinds = ["complaint", "bug", "suggestion"]
     for start in range(0, n, 10_000):

@@ -29,7 +29,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _db import fresh_database
+from _db import fan_rows, fresh_database
 from sqlalchemy import func, insert, select, text
 
 from fanloop.community.members.models import Member
@@ -49,31 +49,8 @@ BATCH = 10_000
 
 
 def _members(count: int, now: datetime) -> list[dict]:
-    rows = [
-        {
-            "handle": f"fan{i}",
-            "email": f"fan{i}@example.test",
-            "display_name": f"Fan {i}",
-            "password_hash": "x",
-            "role": "fan",
-            "language": "en",
-            "bio": "",
-            "xp": i % 3000,
-            "is_suspended": False,
-            "created_at": now,
-        }
-        for i in range(1, count + 1)
-    ]
-    rows.append(
-        {
-            **rows[0],
-            "handle": "lead",
-            "email": "lead@example.test",
-            "display_name": "Lead",
-            "role": "lead",
-            "xp": 0,
-        }
-    )
+    rows = fan_rows(count, now, xp=lambda i: i % 3000)
+    rows.append({**rows[0], "handle": "lead", "email": "lead@example.test", "display_name": "Lead", "role": "lead", "xp": 0})
     return rows
 
 

@@ -37,6 +37,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from _db import fan_rows
 from sqlalchemy import insert
 
 from fanloop.community.members.models import Member
@@ -81,24 +82,7 @@ def open_database(folder: Path, name: str) -> Database:
     now = clock.now()
     with database.unit_of_work(write=True) as session:
         session.add(Board(slug="general", name="General", name_zh="", description="", position=0))
-        session.execute(
-            insert(Member),
-            [
-                {
-                    "handle": f"fan{i}",
-                    "email": f"fan{i}@example.test",
-                    "display_name": f"Fan {i}",
-                    "password_hash": "x",
-                    "role": "fan",
-                    "language": "en",
-                    "bio": "",
-                    "xp": 0,
-                    "is_suspended": False,
-                    "created_at": now,
-                }
-                for i in range(1, 201)
-            ],
-        )
+        session.execute(insert(Member), fan_rows(200, now))
     return database
 
 

@@ -102,41 +102,29 @@ def file_report(
         )
     ):
         raise Conflict(f"You have already reported on release {release.version}.")
-    note = f"\n\n_From a four-box report on release {release.version}._"
-    bug_post = wish_post = None
+    made = {}
     if answers["broke"] or answers["want_next"]:
         board = _board_for(session, release)
-        if answers["broke"]:
-            bug_post = posts.create_post(
-                session,
-                author=member,
-                data=posts.PostInput(
-                    board=board,
-                    kind="bug",
-                    title=_title(release.version, answers["broke"]),
-                    body=answers["broke"] + note,
-                ),
-                settings=settings,
-            )
-        if answers["want_next"]:
-            wish_post = posts.create_post(
-                session,
-                author=member,
-                data=posts.PostInput(
-                    board=board,
-                    kind="suggestion",
-                    title=_title(release.version, answers["want_next"]),
-                    body=answers["want_next"] + note,
-                ),
-                settings=settings,
-            )
+        for box, kind in (("broke", "bug"), ("want_next", "suggestion")):
+            if answers[box]:
+                made[box] = posts.create_post(
+                    session,
+                    author=member,
+                    data=posts.PostInput(
+                        board=board,
+                        kind=kind,
+                        title=_title(release.version, answers[box]),
+                        body=f"{answers[box]}\n\n_From a four-box report on release {release.version}._",
+                    ),
+                    settings=settings,
+                ).id
     report = ExperienceReport(
         release_id=release.id,
         member_id=member.id,
         liked_most_item_id=most,
         liked_least_item_id=least,
-        bug_post_id=bug_post.id if bug_post else None,
-        wish_post_id=wish_post.id if wish_post else None,
+        bug_post_id=made.get("broke"),
+        wish_post_id=made.get("want_next"),
         from_beta=beta.is_member(session, member.id),
         created_at=clock.now(),
         **answers,
