@@ -126,6 +126,7 @@ class ReportView:
 
 
 def report_view(session: Session, viewer: Member | None, release: Release) -> ReportView | None:
+    """The viewer's report on a published release, or whether they may file one; None before publishing."""
     if release.state != "published":
         return None
     mine = feedback.report_of(session, member=viewer, release_id=release.id)
@@ -159,6 +160,12 @@ def release_context(
     }
 
 
+def coming_next(session: Session, viewer: Member | None) -> tuple[list[Release], dict[int, int]]:
+    """The open releases the viewer may read ahead (beta testers and staff), with their item counts."""
+    coming = service.prerelease(session, viewer=viewer)
+    return coming, {release.id: len(service.items_of(session, release.id)) for release in coming}
+
+
 # --------------------------------------------------------------------------- pages
 
 
@@ -170,7 +177,7 @@ def changelog(request: Request, session: SessionDep, viewer: CurrentMember, page
         session, viewer=viewer, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     items = _items_by_release(session, rows)
-    coming = service.prerelease(session, viewer=viewer) if page == 1 else []
+    coming, coming_items = coming_next(session, viewer) if page == 1 else ([], {})
     by_id = {item.id: item for release in rows for item in items[release.id]}
     context = {
         "releases": rows,
@@ -179,7 +186,7 @@ def changelog(request: Request, session: SessionDep, viewer: CurrentMember, page
             release.id: by_id[release.award_item_id] for release in rows if release.award_item_id in by_id
         },
         "coming": coming,
-        "coming_items": {release.id: len(service.items_of(session, release.id)) for release in coming},
+        "coming_items": coming_items,
         "page": page,
         "has_next": page * PAGE_SIZE < total,
         "may_manage": can(viewer, Action.MANAGE_RELEASES),

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends
 
 from fanloop.web import (  # noqa: F401
     auth,
+    beta,
     changelog,
     community,
     desk,
@@ -15,6 +16,8 @@ from fanloop.web import (  # noqa: F401
     painpoints,
     posts,
     presenters,
+    release_feedback,
+    release_reports,
     releases,
     roadmap,
     rota,
@@ -41,3 +44,6 @@ web_router.include_router(roadmap.router)
 web_router.include_router(changelog.router)
 web_router.include_router(changelog.feeds)
 web_router.include_router(releases.router)
+web_router.include_router(release_feedback.router)
+web_router.include_router(release_reports.router)
+web_router.include_router(beta.router)

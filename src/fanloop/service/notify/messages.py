@@ -33,6 +33,13 @@ def headline(notification: Notification) -> str:
         }
     if kind == "release_shipped":
         return gettext("What you asked for shipped in %(version)s") % {"version": notification.title}
+    if kind == "award_won":
+        return gettext("“%(summary)s” won the best update of %(version)s") % {
+            "summary": notification.body,
+            "version": notification.title,
+        }
+    if kind == "beta_invitation":
+        return gettext("You are invited to the beta group")
     if kind == "sla_warning" and post_id:
         return gettext("Post #%(id)d is close to its reply target") % {"id": post_id}
     if kind == "sla_breach" and post_id:
@@ -45,5 +52,11 @@ def headline(notification: Notification) -> str:
 
 
 def detail(notification: Notification) -> str:
-    """The text under the headline (a reply's opening words, the posts a release shipped), if any."""
+    """The text under the headline (a reply's opening words, the posts a release shipped, what the
+    beta group is), if any."""
+    if notification.kind == "beta_invitation":
+        return gettext(
+            "Beta testers read what the next release ships before it is published and tell the team how "
+            "it works. Accept or decline on the beta group's page."
+        )
     return notification.body if notification.kind in ("staff_reply", "release_shipped") else ""
