@@ -109,3 +109,15 @@ def test_beta_members_read_prerelease_notes_and_are_credited_as_testers(forum):
             liked_most="Smooth",
         )
         assert report.from_beta
+
+
+def test_reading_the_rules_stores_nothing_and_staff_cannot_join_by_score(forum):
+    from fanloop.releases.models import BetaSettings
+
+    with forum.database.unit_of_work() as session:
+        assert beta.status_of(session, session.get(Member, forum.staff.id)).seats == 100
+        assert session.get(BetaSettings, 1) is None
+    with forum.database.unit_of_work(write=True) as session:
+        beta.update_settings(session, actor=_lead(session, forum), score_threshold=0)
+    with forum.database.unit_of_work(write=True) as session, pytest.raises(Conflict, match="for fans"):
+        beta.join(session, member=session.get(Member, forum.staff.id))

@@ -30,8 +30,9 @@ def get_settings(session: Session, *, for_update: bool = False) -> BetaSettings:
     settings = session.scalar(query)
     if settings is None:
         settings = BetaSettings(id=1, seats=100, score_threshold=None, updated_at=clock.now())
-        session.add(settings)
-        session.flush()
+        if for_update:  # only a write stores the defaults: two first page views must not both insert
+            session.add(settings)
+            session.flush()
     return settings
 
 
@@ -151,6 +152,8 @@ def accept(session: Session, *, member: Member) -> BetaMember:
 def join(session: Session, *, member: Member) -> BetaMember:
     """Join by contribution: a fan whose experience reaches the lead's threshold, while seats last."""
     require(member, Action.VOTE)
+    if member.role != "fan":
+        raise Conflict("Joining by contribution is for fans; staff are invited.")
     if session.get(BetaMember, member.id) is not None:
         raise Conflict("You are already invited or in the beta group.")
     settings = get_settings(session, for_update=True)
