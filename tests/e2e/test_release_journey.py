@@ -39,7 +39,8 @@ def test_a_suggestion_ships_and_its_fan_is_credited_and_told(
     expect(page.locator("h1.post-heading")).to_have_text("A timer for night-mode photos")
     post_path = page.url.removeprefix(live_server)
 
-    staff_context = browser.new_context()
+    # Tall enough that the candidates and the release's items are on screen together, for the drag.
+    staff_context = browser.new_context(viewport={"width": 1280, "height": 1400})
     try:
         staff = staff_context.new_page()
         # Zhang Min plans it ...
@@ -57,7 +58,8 @@ def test_a_suggestion_ships_and_its_fan_is_credited_and_told(
         staff.fill("#new-title", "Night owls")
         staff.get_by_role("button", name="Open the release").click()
         candidate = staff.locator("#candidates-planned .candidate", has_text="A timer for night-mode photos")
-        candidate.get_by_role("button", name="Add").click()
+        # Dragged into the release (its Add button does the same without JS); both fit the window.
+        candidate.drag_to(staff.locator("#items"))
         expect(staff.locator(".compose-items")).to_contain_text("A timer for night-mode photos")
         staff.get_by_role("link", name="Publish now").click()
         staff.locator("#publish-confirm").click()
