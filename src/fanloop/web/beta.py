@@ -23,9 +23,8 @@ from fanloop.releases import beta
 from fanloop.web.changelog import coming_next
 from fanloop.web.deps import CsrfChecked, PageRoute
 from fanloop.web.desk import page_language
-from fanloop.web.errors import N_
+from fanloop.web.errors import N_, act
 from fanloop.web.i18n import gettext
-from fanloop.web.releases import act
 from fanloop.web.templating import env, render
 
 # page_language: the flashes the handlers write come out in the viewer's language.

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
-from fanloop.core.errors import DomainError, RateLimited
+from fanloop.core.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
 from fanloop.web import presenters  # noqa: F401  (registers the template helpers)
-from fanloop.web.deps import back_path, current_path, finish_page_response, init_page_state, login_url
+from fanloop.web.deps import (
+    back_path,
+    current_path,
+    finish_page_response,
+    init_page_state,
+    login_url,
+    redirect,
+)
 from fanloop.web.i18n import gettext, ngettext
 from fanloop.web.templating import render
 
@@ -96,3 +106,21 @@ def render_error(request: Request, status: int, detail: str) -> Response:
         status_code=status,
     )
     return finish_page_response(request, response)
+
+
+def act(
+    request: Request,
+    session: Session,
+    back: str,
+    action: Callable[[], object],
+    done: Callable[[object], tuple[str, str]],
+) -> Response:
+    """Run a staff action, then go where `done` says with its message; a refused change goes back
+    to the page it came from with the reason."""
+    try:
+        result = action()
+    except (Invalid, Conflict, NotFound) as error:
+        session.rollback()
+        return redirect(request, back, flash=error_message(error), kind="error")
+    url, message = done(result)
+    return redirect(request, url, flash=message)

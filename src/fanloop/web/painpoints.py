@@ -7,7 +7,6 @@ refused change (bad input, a merged pain point) comes back as a message on the p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, timedelta
 from typing import Annotated
 
@@ -18,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from fanloop.community.members.models import Member
 from fanloop.core import clock
-from fanloop.core.errors import Conflict, Invalid, NotFound
+from fanloop.core.errors import Invalid, NotFound
 from fanloop.core.permissions import Action, can, require
 from fanloop.deps import CurrentMember, SessionDep
 from fanloop.insights.painpoints import actions, scheduled
 from fanloop.insights.painpoints import service as painpoints
 from fanloop.web.deps import CsrfChecked, PageRoute, redirect
-from fanloop.web.errors import N_, error_message
+from fanloop.web.errors import N_, act
 from fanloop.web.i18n import gettext, ngettext
 from fanloop.web.templating import env, render
 
@@ -219,23 +218,6 @@ def run_progress(run_id: int, request: Request, session: SessionDep, viewer: Cur
 # --------------------------------------------------------------------------- staff actions
 
 
-def _act(
-    request: Request,
-    session: Session,
-    back: str,
-    action: Callable[[], object],
-    done: Callable[[object], tuple[str, str]],
-) -> Response:
-    """Run a staff action, then go where `done` says with its message; a refused change goes back
-    to the page it came from with the reason."""
-    try:
-        result = action()
-    except (Invalid, Conflict, NotFound) as error:
-        session.rollback()
-        return redirect(request, back, flash=error_message(error), kind="error")
-    url, message = done(result)
-    return redirect(request, url, flash=message)
-
 
 def _here(pain_point_id: int) -> str:
     return f"{BOARD}/{pain_point_id}"
@@ -259,7 +241,7 @@ def rename(
     """Name a pain point; an empty name shows its key phrases again."""
     require(viewer, Action.MANAGE_PAIN_POINTS)
     here = _here(pain_point_id)
-    return _act(
+    return act(
         request,
         session,
         here,
@@ -280,7 +262,7 @@ def pin(
     """Pin to the top of the ranking (its posts stay through re-mines), or unpin."""
     require(viewer, Action.MANAGE_PAIN_POINTS)
     here = _here(pain_point_id)
-    return _act(
+    return act(
         request,
         session,
         here,
@@ -301,7 +283,7 @@ def hide(
     """Hide from the ranking (not a real problem), or show again."""
     require(viewer, Action.MANAGE_PAIN_POINTS)
     here = _here(pain_point_id)
-    return _act(
+    return act(
         request,
         session,
         here,
@@ -334,7 +316,7 @@ def link_status(
             "num": link.posts_changed
         }
 
-    return _act(
+    return act(
         request,
         session,
         here,
@@ -361,7 +343,7 @@ def merge(
     here = _here(pain_point_id)
     if into <= 0:
         return redirect(request, here, flash=gettext("Choose the pain point to merge into."), kind="error")
-    return _act(
+    return act(
         request,
         session,
         here,
@@ -383,7 +365,7 @@ def split(
     """Move the ticked posts into a new pain point of their own, and open it."""
     require(viewer, Action.MANAGE_PAIN_POINTS)
     chosen = [int(value) for value in post_ids if value.isdigit() and len(value) <= 10]
-    return _act(
+    return act(
         request,
         session,
         _here(pain_point_id),

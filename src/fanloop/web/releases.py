@@ -9,7 +9,6 @@ without scripts; a small inline script adds drag and drop and posts the same for
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -19,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from fanloop.community.members.models import Member
-from fanloop.core.errors import Conflict, Invalid, NotFound
+from fanloop.core.errors import Invalid
 from fanloop.core.permissions import Action, can, require
 from fanloop.deps import CurrentMember, SessionDep
 from fanloop.releases import cadence, flows, service
@@ -27,7 +26,7 @@ from fanloop.releases.models import Release, ReleaseTrain
 from fanloop.web.changelog import changelog_url
 from fanloop.web.deps import CsrfChecked, PageRoute, redirect
 from fanloop.web.desk import page_language
-from fanloop.web.errors import N_, error_message
+from fanloop.web.errors import N_, act
 from fanloop.web.i18n import current_language, get_locale, gettext, ngettext
 from fanloop.web.templating import env, filter_localtime, render, use_timezone
 
@@ -59,23 +58,6 @@ DOMAIN_MESSAGES = (
 
 # --------------------------------------------------------------------------- shared by the pages
 
-
-def act(
-    request: Request,
-    session: Session,
-    back: str,
-    action: Callable[[], object],
-    done: Callable[[object], tuple[str, str]],
-) -> Response:
-    """Run a staff action, then go where `done` says with its message; a refused change goes back
-    to the page it came from with the reason."""
-    try:
-        result = action()
-    except (Invalid, Conflict, NotFound) as error:
-        session.rollback()
-        return redirect(request, back, flash=error_message(error), kind="error")
-    url, message = done(result)
-    return redirect(request, url, flash=message)
 
 
 def reordered(keys: list[str], move: str) -> list[str]:

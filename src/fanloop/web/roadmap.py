@@ -16,9 +16,9 @@ from fanloop.deps import CurrentMember, SessionDep
 from fanloop.releases import roadmap
 from fanloop.web.deps import CsrfChecked, PageRoute
 from fanloop.web.desk import page_language
-from fanloop.web.errors import N_
+from fanloop.web.errors import N_, act
 from fanloop.web.i18n import gettext
-from fanloop.web.releases import act, reordered
+from fanloop.web.releases import reordered
 from fanloop.web.templating import render
 
 router = APIRouter(route_class=PageRoute, dependencies=[Depends(page_language)])
