@@ -17,6 +17,17 @@ from fanloop.community.posts.models import (
 )
 from fanloop.core.db import Base
 from fanloop.core.models import RateEvent
+from fanloop.growth.models import (
+    Campaign,
+    CampaignPost,
+    Channel,
+    ChannelIdentity,
+    Delivery,
+    IdentityClaim,
+    MemberOrigin,
+    Mention,
+    ReferralLink,
+)
 from fanloop.insights.painpoints.models import MiningRun, PainPoint, PainPointPost
 from fanloop.insights.vectors.models import PostVector
 from fanloop.releases.models import (
@@ -41,6 +52,15 @@ __all__ = [
     "RotaShift", "SlaCalendar", "SlaClock", "SlaEvent", "SlaPolicy", "Ticket", "WebhookDelivery",
     "WebhookEndpoint",
     "ApiToken",
+    "Campaign",
+    "CampaignPost",
+    "Channel",
+    "ChannelIdentity",
+    "Delivery",
+    "IdentityClaim",
+    "MemberOrigin",
+    "Mention",
+    "ReferralLink",
     "AwardVote",
     "BetaMember",
     "BetaSettings",

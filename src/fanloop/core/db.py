@@ -194,3 +194,12 @@ class UnitOfWork:
         if self._queued:
             self._queued = False
             self.database._write_lock.release()
+
+
+def insert_ignoring(session: Session, target, *, conflict: list[str]):  # noqa: ANN001, ANN201
+    """An INSERT for `target` (a model or table) that skips rows clashing on the `conflict` columns,
+    on SQLite as on PostgreSQL."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(target).on_conflict_do_nothing(index_elements=conflict)

@@ -23,7 +23,7 @@ class Member(Base):
     bio: Mapped[str] = mapped_column(Text, default="")
     xp: Mapped[int] = mapped_column(Integer, default=0, index=True)
     is_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     @property
     def is_staff(self) -> bool:

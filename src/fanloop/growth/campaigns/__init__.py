@@ -1,0 +1,1 @@
+"""Campaigns: what they listen for, who took part, what they brought in."""

@@ -1,0 +1,1 @@
+"""Channels: bringing mentions in (webhook, import) and replies back out (connectors)."""
