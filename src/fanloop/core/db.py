@@ -6,9 +6,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Boolean, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -203,3 +204,104 @@ def insert_ignoring(session: Session, target, *, conflict: list[str]):  # noqa: 
 
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(target).on_conflict_do_nothing(index_elements=conflict)
+
+
+def reserve_ids(session: Session, table, count: int) -> list[int]:  # noqa: ANN001
+    """`count` new primary keys for `table`, for bulk inserts that need the ids up front. On
+    PostgreSQL they come from the column's sequence; on SQLite the write lock is held (or taken by
+    the insert that follows, which fails on a clash so the caller can retry)."""
+    if count <= 0:
+        return []
+    column = table.primary_key.columns.values()[0]
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                f"SELECT nextval(pg_get_serial_sequence('{table.name}', '{column.name}')) FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        )
+        return sorted(row[0] for row in rows)
+    start = session.scalar(text(f"SELECT COALESCE(MAX({column.name}), 0) FROM {table.name}")) + 1
+    return list(range(start, start + count))
+
+
+def fast_insert(session: Session, table, rows: list[dict]) -> None:  # noqa: ANN001
+    """INSERT many rows straight through the driver: values are put in the database's own form
+    here, once per column rather than through SQLAlchemy's per-value type processing. For the
+    bulk paths (imports) where that processing cost more than the database itself."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    sqlite_db = session.get_bind().dialect.name == "sqlite"
+    converters = [_driver_form(table.c[name].type, sqlite_db) for name in columns]
+    marker = "?" if sqlite_db else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    converting = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
+    values = []
+    for row in rows:
+        value = [row[name] for name in columns]
+        for i, convert in converting:
+            value[i] = convert(value[i])
+        values.append(tuple(value))
+    session.connection().exec_driver_sql(sql, values)
+
+
+def _driver_form(column_type, sqlite_db: bool):  # noqa: ANN001, ANN202
+    if isinstance(column_type, UTCDateTime):
+        if not sqlite_db:
+            return None  # psycopg sends aware datetimes as they are
+        return _sqlite_datetime
+    if sqlite_db and isinstance(column_type, Boolean):
+        return _sqlite_bool
+    return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    # The form SQLAlchemy's SQLite DATETIME stores, so these rows compare and read like all others.
+    # Cached: a bulk insert writes the same few times (a row's own, "now") into many columns.
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+    )
+
+
+def _sqlite_bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+# Page cache for a bulk write on SQLite (KiB, as PRAGMA cache_size takes it when negative): the
+# default 2 MB holds too little of the indexes a large import keeps growing, so dirty pages spill
+# to the log in the middle of every batch.
+BULK_CACHE_KIB = 64 * 1024
+
+
+DEFAULT_CACHE_KIB = 2000
+BULK_CHECKPOINT_PAGES = 16_000
+DEFAULT_CHECKPOINT_PAGES = 1000
+
+
+def bulk_cache(session: Session, *, enlarged: bool) -> None:
+    """Give this unit of work's SQLite connection the large page cache of a bulk write (setting it
+    again keeps the cached pages), or the default back at the end. A no-op on PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        size = BULK_CACHE_KIB if enlarged else DEFAULT_CACHE_KIB
+        session.connection().exec_driver_sql(f"PRAGMA cache_size=-{size}")
+        # Fewer, larger checkpoints: an index page rewritten by many batches is copied back once.
+        pages = BULK_CHECKPOINT_PAGES if enlarged else DEFAULT_CHECKPOINT_PAGES
+        session.connection().exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
+
+
+def select_where_in(session: Session, sql: str, values: list, params: tuple = ()) -> list[tuple]:
+    """Run `sql`, whose last condition is `<column> IN ({})`, for many values at once, straight
+    through the driver: SQLAlchemy's expanding IN costs more per value than the lookup itself.
+    `sql` uses ? for `params`; the rows come back as tuples."""
+    if not values:
+        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    marker = "%s" if postgres else "?"
+    statement = sql.replace("?", marker).format(", ".join([marker] * len(values)))
+    return [tuple(row) for row in session.connection().exec_driver_sql(statement, (*params, *values))]

@@ -48,6 +48,10 @@ class Action(StrEnum):
     MANAGE_RELEASES = "manage_releases"
     MANAGE_RELEASE_TRAIN = "manage_release_train"
     MANAGE_BETA = "manage_beta"
+    CLAIM_IDENTITY = "claim_identity"
+    VIEW_GROWTH = "view_growth"
+    MANAGE_CHANNELS = "manage_channels"
+    MANAGE_CAMPAIGNS = "manage_campaigns"
 
 
 # The lowest role allowed each action; higher roles inherit it.
@@ -58,6 +62,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.VOTE: Role.FAN,
     Action.FOLLOW: Role.FAN,
     Action.MANAGE_OWN_TOKENS: Role.FAN,
+    Action.CLAIM_IDENTITY: Role.FAN,  # take an imported channel identity into one's account
     Action.REPLY_TO_LOCKED: Role.STAFF,
     Action.CHANGE_STATUS: Role.STAFF,
     Action.MODERATE: Role.STAFF,
@@ -67,6 +72,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.VIEW_PAIN_POINTS: Role.STAFF,
     Action.MANAGE_PAIN_POINTS: Role.STAFF,  # rename, merge, split, pin, hide, link to a status
     Action.MANAGE_RELEASES: Role.STAFF,  # compose, schedule and publish releases; order the roadmap
+    Action.VIEW_GROWTH: Role.STAFF,  # channels, campaigns and the growth dashboard, read-only
     Action.EDIT_ANY_POST: Role.LEAD,
     Action.MANAGE_BOARDS: Role.LEAD,
     Action.MANAGE_TAGS: Role.LEAD,
@@ -74,6 +80,8 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.REMINE_PAIN_POINTS: Role.LEAD,
     Action.MANAGE_RELEASE_TRAIN: Role.LEAD,  # the release cadence
     Action.MANAGE_BETA: Role.LEAD,  # the beta group's seats, threshold and invitations
+    Action.MANAGE_CHANNELS: Role.LEAD,  # channels, their secrets and connectors; identity claims
+    Action.MANAGE_CAMPAIGNS: Role.LEAD,  # campaigns and their referral links
     Action.MANAGE_SERVICE_DESK: Role.LEAD,  # SLA policies, calendars, macros, anyone's rota entry
     Action.MANAGE_ROLES: Role.ADMIN,
     Action.ISSUE_RESET_LINK: Role.ADMIN,

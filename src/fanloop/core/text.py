@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from functools import lru_cache
@@ -48,6 +49,13 @@ _ALLOWED_ATTRIBUTES = {
     "th": {"align"},
     "td": {"align"},
 }
+
+
+def render_plain(source: str) -> str:
+    """Plain text (a social mention, an e-mail) as safe HTML: escaped, blank lines make paragraphs,
+    single line breaks stay. Cheaper than Markdown and never reads markup into a fan's words."""
+    paragraphs = [p for p in source.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "".join(f"<p>{html.escape(p.strip()).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
 def render_markdown(source: str) -> str:

@@ -79,6 +79,28 @@ class Mention(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ImportRun(Base):
+    """One import of a file or a webhook batch into a channel, and what became of its rows."""
+
+    __tablename__ = "import_runs"
+    __table_args__ = (Index("ix_import_runs_channel_started", "channel_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    state: Mapped[str] = mapped_column(String(10), default="running")  # running | finished | failed
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    new_members: Mapped[int] = mapped_column(Integer, default=0)
+    # The first rejected rows, [{"line": n, "reason": "..."}], so the report can show them.
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class Delivery(Base):
     """A staff reply on its way back to the channel its post came from."""
 

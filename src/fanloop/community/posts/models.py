@@ -180,3 +180,12 @@ class PostTerm(Base):
     post_id: Mapped[int] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class SearchBacklog(Base):
+    """Posts that came in by the thousand (channel imports) and still wait for their search terms:
+    the worker indexes them shortly after, so an import never pays for word segmentation."""
+
+    __tablename__ = "search_backlog"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-03 12:34:02.189357
+Create Date: 2026-12-03 12:36:51.361898
 
 """
 
@@ -118,6 +118,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_channel_identities_member_id"), ["member_id"], unique=False)
 
     op.create_table(
+        "import_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("started_by_id", sa.Integer(), nullable=True),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("rows_read", sa.Integer(), nullable=False),
+        sa.Column("imported", sa.Integer(), nullable=False),
+        sa.Column("duplicates", sa.Integer(), nullable=False),
+        sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.Column("new_members", sa.Integer(), nullable=False),
+        sa.Column("problems", sa.JSON(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name=op.f("fk_import_runs_channel_id_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["started_by_id"], ["members.id"], name=op.f("fk_import_runs_started_by_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_runs")),
+    )
+    with op.batch_alter_table("import_runs", schema=None) as batch_op:
+        batch_op.create_index("ix_import_runs_channel_started", ["channel_id", "started_at"], unique=False)
+
+    op.create_table(
         "referral_links",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=24), nullable=False),
@@ -152,6 +181,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_referral_links_campaign_id"), ["campaign_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_referral_links_member_id"), ["member_id"], unique=False)
 
+    op.create_table(
+        "search_backlog",
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"], ["posts.id"], name=op.f("fk_search_backlog_post_id_posts"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("post_id", name=op.f("pk_search_backlog")),
+    )
     op.create_table(
         "deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -328,11 +365,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_deliveries_post_id"))
 
     op.drop_table("deliveries")
+    op.drop_table("search_backlog")
     with op.batch_alter_table("referral_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_referral_links_member_id"))
         batch_op.drop_index(batch_op.f("ix_referral_links_campaign_id"))
 
     op.drop_table("referral_links")
+    with op.batch_alter_table("import_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_import_runs_channel_started")
+
+    op.drop_table("import_runs")
     with op.batch_alter_table("channel_identities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_channel_identities_member_id"))
 

@@ -3,7 +3,7 @@ optionally by skills (boards, tags, languages), only to people on duty and in a 
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -81,24 +81,41 @@ def available(session: Session, at: datetime, exclude: set[int] = frozenset()) -
 def pick_assignee(session: Session, *, facts: dict, exclude: set[int] = frozenset()) -> int | None:
     """Choose who answers a post: among people on duty with spare capacity, the best skill match,
     then by the strategy (fewest open posts, or longest since their last assignment)."""
+    return pick_assignees(session, facts_list=[facts], exclude=exclude)[0]
+
+
+def pick_assignees(
+    session: Session, *, facts_list: list[dict], exclude: set[int] = frozenset()
+) -> list[int | None]:
+    """`pick_assignee` for many posts at once (a channel import): who is on duty and their loads are
+    read once, and each choice counts towards the next."""
     settings = rota_settings(session)
     now = clock.now()
     candidates = available(session, now, exclude)
     if not candidates:
-        return None
+        return [None] * len(facts_list)
     load = loads(session)
-    candidates = [e for e in candidates if load.get(e.member_id, 0) < e.capacity]
-    if not candidates:
-        return None
-    if settings.use_skills:
-        best = max(skill_score(e, facts) for e in candidates)
-        candidates = [e for e in candidates if skill_score(e, facts) == best]
     epoch = datetime.min.replace(tzinfo=now.tzinfo)
-    if settings.strategy == "round_robin":
-        chosen = min(candidates, key=lambda e: (e.last_assigned_at or epoch, e.member_id))
-    else:
-        chosen = min(
-            candidates, key=lambda e: (load.get(e.member_id, 0), e.last_assigned_at or epoch, e.member_id)
-        )
-    chosen.last_assigned_at = now
-    return chosen.member_id
+    chosen_ids: list[int | None] = []
+    for facts in facts_list:
+        free = [e for e in candidates if load.get(e.member_id, 0) < e.capacity]
+        if not free:
+            chosen_ids.append(None)
+            continue
+        if settings.use_skills:
+            best = max(skill_score(e, facts) for e in free)
+            free = [e for e in free if skill_score(e, facts) == best]
+        if settings.strategy == "round_robin":
+            chosen = min(free, key=lambda e: (e.last_assigned_at or epoch, e.member_id))
+        else:
+            chosen = min(
+                free, key=lambda e: (load.get(e.member_id, 0), e.last_assigned_at or epoch, e.member_id)
+            )
+        # Strictly later than the previous pick, so round-robin moves on within one batch too.
+        chosen.last_assigned_at = max(now, *(e.last_assigned_at or epoch for e in candidates)) + _TICK
+        load[chosen.member_id] = load.get(chosen.member_id, 0) + 1
+        chosen_ids.append(chosen.member_id)
+    return chosen_ids
+
+
+_TICK = timedelta(microseconds=1)
