@@ -2,6 +2,8 @@
 
 
 def wire() -> None:
+    from fanloop.growth import subscribers as growth
+    from fanloop.growth.campaigns import subscribers as campaigns
     from fanloop.insights.painpoints import subscribers as pain_points
     from fanloop.service import subscribers as service_desk
     from fanloop.service.notify import subscribers as notifications
@@ -9,3 +11,5 @@ def wire() -> None:
     service_desk.register()
     notifications.register()
     pain_points.register()
+    growth.register()
+    campaigns.register()

@@ -360,6 +360,13 @@ def test_not_json_at_all(stage, client):
         ("GET", "/api/v1/releases/{id}/reports/summary", None),
         ("PUT", "/api/v1/releases/{id}/award/vote", {"item_id": 1}),
         ("GET", "/api/v1/releases/{id}/award", None),
+        ("GET", "/api/v1/campaigns/{id}", None),
+        ("PATCH", "/api/v1/campaigns/{id}", {"name": "n"}),
+        ("DELETE", "/api/v1/campaigns/{id}", None),
+        ("POST", "/api/v1/campaigns/{id}/referral-links", {"label": "l"}),
+        ("POST", "/api/v1/campaigns/1/referral-links", {"channel_id": "{id}"}),
+        ("GET", "/api/v1/posts/{id}/deliveries", None),
+        ("POST", "/api/v1/deliveries/{id}/retry", None),
     ],
 )
 def test_ids_out_of_range_are_not_found_or_invalid(stage, method, path, body):
@@ -402,3 +409,24 @@ def test_search_with_many_words(stage, client):
     assert found.status_code == 200, found.text
     assert [p["title"] for p in found.json()["items"]] == ["Battery drains overnight"]
     assert client.get("/api/v1/search", params={"q": "battery drains 电池"}).json()["items"] == []
+
+
+def test_growth_parameters(stage):
+    """Any days and section on the growth figures and their CSV: figures, CSV or a problem."""
+    staff = stage[1]
+
+    @FUZZ
+    @given(
+        st.sampled_from(["/api/v1/growth", "/api/v1/growth.csv"]),
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "days": maybe([7, 30, 90, 365, 6, 366, 0, -1, 2**63, "1e3"]).map(_query_value),
+                "section": maybe(["members", "active", "cohorts", "funnel", "people"]).map(_query_value),
+            },
+        ),
+    )
+    def check(path, params):
+        assert_sane(staff.get(path, params=params))
+
+    check()

@@ -21,6 +21,7 @@ from fanloop.community.members.models import ApiToken, Member, PasswordResetToke
 from fanloop.community.posts.models import Board, Follow, Post, Tag
 from fanloop.core import clock, security
 from fanloop.core.permissions import MINIMUM_ROLE, Action
+from fanloop.growth.models import Campaign, Channel, IdentityClaim
 from fanloop.insights.painpoints.models import MiningRun, PainPoint
 from fanloop.releases.models import BetaMember, Release, ReleaseTrain
 from fanloop.service.notify.models import WebhookEndpoint
@@ -112,6 +113,25 @@ def _target_member(w: World) -> None:
 
 def _nothing(_: World) -> None:
     return None
+
+
+def _imported_identity(w: World) -> None:
+    """A channel with one imported mention, so its author's identity can be claimed."""
+    import io
+
+    from fanloop.growth.channels.importer import import_stream
+
+    with w.database.unit_of_work(write=True) as session:
+        board_id = session.scalar(select(Board.id).where(Board.slug == "general"))
+        session.add(
+            Channel(
+                slug="weibo", name="Weibo", kind="social", board_id=board_id, post_kind="question",
+                webhook_secret="whsec_matrix", connector="none", connector_config={}, live_window_hours=72,
+                is_active=True, created_at=clock.now(),
+            )
+        )  # fmt: skip
+    row = b'{"id": "m1", "author": {"id": "u1", "handle": "wang"}, "text": "hi", "created_at": 1773100000}\n'
+    import_stream(w.database, channel_slug="weibo", stream=io.BytesIO(row), name="m.jsonl")
 
 
 def _pain_point(w: World) -> None:
@@ -301,6 +321,11 @@ CASES: dict[Action, Case] = {
         took_effect=lambda w, r: w.scalar(select(func.count()).select_from(MiningRun)) == 1,
         ok=202,
     ),
+    Action.VIEW_GROWTH: Case(
+        setup=_post,
+        request=lambda w: w.actor.get("/api/v1/growth", params={"days": 7}),
+        took_effect=lambda w, r: r.status_code == 200 and r.json()["active"]["today"] == 1,
+    ),
     Action.MANAGE_RELEASES: Case(
         setup=_nothing,
         request=lambda w: w.actor.post("/api/v1/releases", json={"version": "matrix-1"}),
@@ -318,6 +343,35 @@ CASES: dict[Action, Case] = {
         setup=_target_member,
         request=lambda w: w.actor.post("/api/v1/beta/invitations", json={"handle": w.targets["handle"]}),
         took_effect=lambda w, r: w.scalar(select(func.count()).select_from(BetaMember)) == 1,
+        ok=201,
+    ),
+    Action.MANAGE_CHANNELS: Case(
+        setup=_nothing,
+        request=lambda w: w.actor.post(
+            "/api/v1/channels", json={"slug": "matrix", "name": "Matrix", "board": "general"}
+        ),
+        took_effect=lambda w, r: w.scalar(select(func.count()).select_from(Channel)) == 1,
+        ok=201,
+    ),
+    Action.CLAIM_IDENTITY: Case(
+        setup=_imported_identity,
+        request=lambda w: w.actor.post("/api/v1/identity-claims", json={"channel": "weibo", "who": "@wang"}),
+        took_effect=lambda w, r: w.scalar(select(func.count()).select_from(IdentityClaim)) == 1,
+        ok=201,
+    ),
+    Action.MANAGE_CAMPAIGNS: Case(
+        setup=_nothing,
+        request=lambda w: w.actor.post(
+            "/api/v1/campaigns",
+            json={
+                "slug": "matrix",
+                "name": "Matrix",
+                "keywords": ["matrix"],
+                "starts_at": "2026-03-01T00:00:00+00:00",
+                "ends_at": "2026-03-31T00:00:00+00:00",
+            },
+        ),
+        took_effect=lambda w, r: w.scalar(select(func.count()).select_from(Campaign)) == 1,
         ok=201,
     ),
 }

@@ -70,3 +70,26 @@ def test_demo_password_logs_in(database, client, clock):
         fan = demo_accounts(session)[-1]
     response = client.post("/api/v1/auth/login", json={"login": fan.handle, "password": DEMO_PASSWORD})
     assert response.status_code == 200
+
+
+def test_the_demo_has_channels_a_campaign_and_referral_sign_ups(database, clock):
+    from fanloop.growth.models import CampaignPost, Channel, ImportRun, MemberOrigin, Mention
+    from fanloop.service.sla.models import SlaClock
+
+    seed_demo(database, posts_count=20, seed=2)
+    with database.unit_of_work() as session:
+        assert set(session.scalars(select(Channel.slug))) == {"weibo", "app-store"}
+        mentions = session.scalar(select(func.count()).select_from(Mention))
+        origins = dict(session.execute(select(MemberOrigin.source, func.count()).group_by(MemberOrigin.source)).all())
+        participating = session.scalar(select(func.count()).select_from(CampaignPost))
+        run = session.scalar(select(ImportRun))
+        live = session.scalar(
+            select(func.count())
+            .select_from(SlaClock)
+            .join(Mention, Mention.post_id == SlaClock.post_id)
+            .where(SlaClock.state == "running")
+        )
+    assert mentions > 300 and participating > 50
+    assert origins["channel"] > 20 and origins["referral"] > 20
+    assert (run.imported, run.rejected) == (3, 1)
+    assert live >= 3  # the latest mentions wait in the inbox with their clocks

@@ -215,6 +215,7 @@ def members_reset_link(handle: str) -> None:
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+import fanloop.cli.channels  # noqa: E402, F401  (registers `fanloop import` and `fanloop channels`)
 import fanloop.cli.mine  # noqa: E402, F401  (registers `fanloop mine`)
 import fanloop.cli.painpoints  # noqa: E402, F401  (registers `fanloop remine`)
 import fanloop.cli.sentiment  # noqa: E402, F401  (registers `fanloop sentiment`)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     text_model: str = ""
     # Hour of the day (UTC, 0-23) after which the nightly pain-point re-mine is queued; -1 turns it off.
     remine_hour: int = Field(default=3, ge=-1, le=23)
+    # Fan level (1-7) from which an active fan counts as a core fan on the growth dashboard.
+    core_fan_level: int = Field(default=5, ge=1, le=7)
     # Behind a trusted reverse proxy, take the client address from X-Forwarded-For.
     trust_proxy: bool = False
     # Outgoing mail through SMTP; without a host, mail is written to <data dir>/outbox instead.

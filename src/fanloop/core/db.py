@@ -236,13 +236,13 @@ def fast_insert(session: Session, table, rows: list[dict]) -> None:  # noqa: ANN
     converters = [_driver_form(table.c[name].type, sqlite_db) for name in columns]
     marker = "?" if sqlite_db else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
-    converting = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
-    values = []
-    for row in rows:
-        value = [row[name] for name in columns]
-        for i, convert in converting:
-            value[i] = convert(value[i])
-        values.append(tuple(value))
+    # Column by column: each is one list comprehension (and one map for a conversion), then zip
+    # makes the rows; much cheaper than a Python loop over every value.
+    data = [[row[name] for row in rows] for name in columns]
+    for i, convert in enumerate(converters):
+        if convert is not None:
+            data[i] = list(map(convert, data[i]))
+    values = list(zip(*data, strict=True))
     session.connection().exec_driver_sql(sql, values)
 
 

@@ -171,8 +171,11 @@ def warm_up() -> None:
     jieba.initialize()
 
 
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+
+
 def detect_language(text: str) -> str:
     """zh_CN when a fair share of the letters are Chinese, else en."""
     cjk = sum(len(m) for m in _CJK.findall(text))
-    letters = sum(1 for ch in text if ch.isalpha())
+    letters = len(_NOT_LETTERS.sub("", text))  # one pass in C; a loop over characters was most of the time
     return "zh_CN" if letters and cjk / letters >= 0.3 else "en"

@@ -24,6 +24,7 @@ from fanloop.core.permissions import Role
 from fanloop.core.security import hash_password
 from fanloop.core.text import render_markdown
 from fanloop.demo import content
+from fanloop.demo.growth import seed_growth
 from fanloop.releases import flows
 from fanloop.releases import service as releases
 from fanloop.service.rota.models import RotaMember
@@ -133,6 +134,7 @@ def seed_demo(
             if progress:
                 progress(index + 1, len(specs))
         _seed_releases(database, frozen, to_ship, real_now - timedelta(days=60))
+        seed_growth(database, frozen, real_now, rng)
         frozen.set(real_now)
         with database.unit_of_work(write=True) as session:
             while sweep(session):  # fire what came due while the community "ran"

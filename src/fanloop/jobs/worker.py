@@ -31,6 +31,8 @@ class OwnTransactions:
 
 
 def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
+    from fanloop.community.posts.imported import index_backlog_job as index_backlog
+    from fanloop.growth.channels.delivery import deliver_pending
     from fanloop.insights.painpoints.scheduled import run_pending as remine_pending
     from fanloop.insights.vectors.service import encode_pending
     from fanloop.releases.scheduled import run_train
@@ -40,7 +42,10 @@ def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
     jobs: list[tuple[str, Job | OwnTransactions]] = [("sla_sweep", lambda session: sweep(session))]
     jobs.append(("outbox_dispatch", OwnTransactions(dispatch_pending)))
     jobs.append(("notification_mail", OwnTransactions(mail_pending)))
+    jobs.append(("channel_deliveries", OwnTransactions(deliver_pending, lane="io")))
     jobs.append(("post_vectors", OwnTransactions(encode_pending, lane="text")))
+    # Imported posts get their search terms here, not during the import (segmentation is slow).
+    jobs.append(("search_backlog", OwnTransactions(index_backlog, lane="search")))
     # A re-mine takes minutes at scale: a lane of its own, so new posts keep getting vectors meanwhile.
     jobs.append(("pain_point_remine", OwnTransactions(remine_pending, lane="mining")))
     # Publishing tells up to hundreds of thousands of members: its own lane too.

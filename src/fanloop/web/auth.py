@@ -11,6 +11,7 @@ from fanloop.api.v1.auth import set_session_cookie
 from fanloop.community.members import service as members
 from fanloop.core.errors import Conflict, Invalid, RateLimited
 from fanloop.deps import SESSION_COOKIE, CurrentMember, SessionDep, SettingsDep, client_key
+from fanloop.growth.referrals import COOKIE as REFERRAL_COOKIE
 from fanloop.web.deps import LANG_COOKIE, ONE_YEAR, CsrfChecked, PageRoute, redirect, safe_next
 from fanloop.web.errors import error_message, form_errors
 from fanloop.web.i18n import gettext, normalize_language
@@ -52,6 +53,7 @@ def sign_up(
             language=request.state.lang,
             client_key=client_key(request),
             settings=settings,
+            referral_code=request.cookies.get(REFERRAL_COOKIE),
         )
     except (Invalid, Conflict, RateLimited) as error:
         session.rollback()
@@ -60,6 +62,7 @@ def sign_up(
         return render(request, "auth/signup.html", context, status_code=error.status_code)
     response = redirect(request, safe_next(next), flash=gettext("Welcome to the community!"))
     set_session_cookie(response, members.start_session(session, member=member, settings=settings), settings)
+    response.delete_cookie(REFERRAL_COOKIE, path="/")  # the referral is recorded; it counts once
     return response
 
 

@@ -5,10 +5,14 @@ from fastapi import APIRouter, Depends
 from fanloop.web import (  # noqa: F401
     auth,
     beta,
+    campaigns,
     changelog,
+    channels,
     community,
+    deliveries,
     desk,
     desk_admin,
+    growth,
     inbox,
     kpis,
     members,
@@ -29,6 +33,7 @@ from fanloop.web.deps import page_state
 web_router = APIRouter(dependencies=[Depends(page_state)], include_in_schema=False)
 web_router.include_router(community.router)
 web_router.include_router(posts.router)
+web_router.include_router(deliveries.router)
 web_router.include_router(similar.router)
 web_router.include_router(members.router)
 web_router.include_router(auth.router)
@@ -39,6 +44,7 @@ web_router.include_router(desk_admin.router)
 web_router.include_router(rota.router)
 web_router.include_router(notifications.router)
 web_router.include_router(kpis.router)
+web_router.include_router(growth.router)
 web_router.include_router(painpoints.router)
 web_router.include_router(roadmap.router)
 web_router.include_router(changelog.router)
@@ -47,3 +53,5 @@ web_router.include_router(releases.router)
 web_router.include_router(release_feedback.router)
 web_router.include_router(release_reports.router)
 web_router.include_router(beta.router)
+web_router.include_router(channels.router)
+web_router.include_router(campaigns.router)

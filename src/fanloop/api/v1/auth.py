@@ -17,6 +17,7 @@ from fanloop.community.members.schemas import (
 )
 from fanloop.core.errors import NotAuthenticated
 from fanloop.deps import SESSION_COOKIE, RequiredMember, SessionDep, SettingsDep, client_key
+from fanloop.growth.referrals import COOKIE as REFERRAL_COOKIE
 
 router = APIRouter(tags=["auth"])
 
@@ -47,6 +48,7 @@ def sign_up(
         language=body.language,
         client_key=client_key(request),
         settings=settings,
+        referral_code=body.referral_code or request.cookies.get(REFERRAL_COOKIE),
     )
     set_session_cookie(response, members.start_session(session, member=member, settings=settings), settings)
     return MemberRead.of(member)

@@ -19,6 +19,11 @@ class SignUpCreate(_Input):
     password: str = Field(max_length=200)
     display_name: str = Field(default="", max_length=60)
     language: str = Field(default="en", pattern="^(en|zh_CN)$")
+    referral_code: str | None = Field(
+        default=None,
+        max_length=24,
+        description="The code of the referral link the person came by; an unknown code is ignored.",
+    )
 
 
 class LoginCreate(_Input):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from fanloop.community.members.models import ApiToken, LoginSession, Member, PasswordResetToken
 from fanloop.community.posts.models import ModerationAction
-from fanloop.core import clock, ratelimit
+from fanloop.core import clock, events, ratelimit
 from fanloop.core.config import Settings
 from fanloop.core.errors import Conflict, Forbidden, Invalid, NotFound
 from fanloop.core.permissions import ROLE_RANK, Action, Role, require
@@ -42,9 +42,11 @@ def sign_up(
     client_key: str | None = None,
     settings: Settings | None = None,
     password_hash: str | None = None,
+    referral_code: str | None = None,
 ) -> Member:
     """Create a member; handles and e-mail addresses are unique, case-insensitively.
-    `password_hash` lets bulk creation (demo, imports) hash a shared password once."""
+    `password_hash` lets bulk creation (demo, imports) hash a shared password once. Publishes
+    "member.created" with the `referral_code` the person came with (growth records the origin)."""
     handle, email = handle.strip().lower(), email.strip().lower()
     if not HANDLE_PATTERN.match(handle):
         raise Invalid("A handle is 3-30 characters: lower-case letters, digits and _.", field="handle")
@@ -78,6 +80,7 @@ def sign_up(
     )
     session.add(member)
     session.flush()
+    events.publish(session, "member.created", member=member, referral_code=referral_code)
     return member
 
 

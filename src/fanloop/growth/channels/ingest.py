@@ -91,27 +91,29 @@ def _ingest(session: Session, channel: Channel, mentions: list[IncomingMention])
     authors = _authors(session, channel, fresh, campaigns_of, outcome)
 
     languages = [detect_language(m.text) for m in fresh]
+    board_id, slug, default_kind = channel.board_id, channel.slug, channel.post_kind
     items = [
         ImportedPost(
             author_id=authors[m.author_id][1],
-            board_id=channel.board_id,
-            kind=m.kind or channel.post_kind,
+            board_id=board_id,
+            kind=m.kind or default_kind,
             title=m.title or title_from(m.text),
             body=m.text,
             language=language,
-            channel=channel.slug,
+            channel=slug,
             created_at=m.posted_at,
         )
         for m, language in zip(fresh, languages, strict=True)
     ]
     post_ids = create_imported(session, items)
+    channel_id = channel.id
     fast_insert(
         session,
         Mention.__table__,
         [
             {
                 "post_id": post_id,
-                "channel_id": channel.id,
+                "channel_id": channel_id,
                 "external_id": m.external_id,
                 "identity_id": authors[m.author_id][0],
                 "url": m.url,
@@ -124,14 +126,14 @@ def _ingest(session: Session, channel: Channel, mentions: list[IncomingMention])
         ],
     )
     levels = _levels(session, {item.author_id for item in items})
-    board = channel.board.slug
+    slug, board = channel.slug, channel.board.slug  # read once: attribute access is per row otherwise
     open_tickets(
         session,
         [
             NewTicket(
                 post_id=post_id,
                 facts={
-                    "channel": channel.slug,
+                    "channel": slug,
                     "board": board,
                     "kind": item.kind,
                     "tags": [],

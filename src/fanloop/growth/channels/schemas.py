@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fanloop.growth.channels.connectors import secret_values
 from fanloop.growth.models import Channel, ChannelIdentity, IdentityClaim, ImportRun
 
 
@@ -53,6 +54,7 @@ class ChannelRead(BaseModel):
 
     @classmethod
     def of(cls, channel: Channel, *, mentions: int) -> ChannelRead:
+        hidden = set(secret_values(channel.connector_config or {}))
         return cls(
             slug=channel.slug,
             name=channel.name,
@@ -61,7 +63,7 @@ class ChannelRead(BaseModel):
             post_kind=channel.post_kind,
             connector=channel.connector,
             connector_config={
-                k: ("…" if "secret" in k else v) for k, v in (channel.connector_config or {}).items()
+                k: ("…" if v in hidden else v) for k, v in (channel.connector_config or {}).items()
             },
             live_window_hours=channel.live_window_hours,
             is_active=channel.is_active,

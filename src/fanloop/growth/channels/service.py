@@ -126,15 +126,12 @@ def _apply(session: Session, channel: Channel, data: ChannelInput) -> None:
     if data.is_active is not None:
         channel.is_active = data.is_active
     if data.connector is not None or data.connector_config is not None:
-        from fanloop.growth.channels.connectors import get_connector
+        from fanloop.growth.channels.connectors import validate_connector
 
         name = data.connector if data.connector is not None else channel.connector
         config = data.connector_config if data.connector_config is not None else channel.connector_config
-        if name == "none":
-            channel.connector, channel.connector_config = "none", {}
-        else:
-            connector = get_connector(name)
-            channel.connector, channel.connector_config = name, connector.validate_config(dict(config or {}))
+        channel.connector_config = validate_connector(name, config)
+        channel.connector = name
 
 
 def new_secret() -> str:

@@ -14,6 +14,7 @@ from fanloop.core.db import fast_insert
 from fanloop.service.desk.models import Assignment, Ticket
 from fanloop.service.rota import service as rota
 from fanloop.service.sla import service as sla
+from fanloop.service.sla.calendar import WorkingCalendar
 from fanloop.service.sla.models import SlaClock, SlaPolicy
 
 
@@ -43,6 +44,8 @@ def open_tickets(session: Session, tickets: list[NewTicket], *, live_since: date
     if live and rota.rota_settings(session).auto_assign:
         picked = rota.pick_assignees(session, facts_list=[t.facts for t in live])
         assignees = {t.post_id: a for t, a in zip(live, picked, strict=True)}
+    targets = {p.id: _Targets.of(p) for p in policies}
+    targets.setdefault(default.id, _Targets.of(default))
     ticket_rows, assignment_rows, clock_rows = [], [], []
     for ticket in tickets:
         assignee_id = assignees.get(ticket.post_id)
@@ -67,31 +70,53 @@ def open_tickets(session: Session, tickets: list[NewTicket], *, live_since: date
                     "created_at": now,
                 }
             )
-        policy = policy_for(ticket.facts)
-        is_history = ticket.created_at < live_since
-        for kind in ("first_reply", "resolution"):
-            row = _clock_row(ticket, policy, kind, assignee_id, history_at=now if is_history else None)
-            if row:
-                clock_rows.append(row)
+        policy_targets = targets[policy_for(ticket.facts).id]
+        history_at = now if ticket.created_at < live_since else None
+        for kind, minutes in policy_targets.minutes:
+            clock_rows.append(_clock_row(ticket, policy_targets, kind, minutes, assignee_id, history_at))
     fast_insert(session, Ticket.__table__, ticket_rows)
     fast_insert(session, Assignment.__table__, assignment_rows)
     fast_insert(session, SlaClock.__table__, clock_rows)
 
 
+@dataclass(frozen=True)
+class _Targets:
+    """What a policy sets for new clocks, read once per batch rather than once per post."""
+
+    policy_id: int
+    minutes: tuple[tuple[str, int], ...]
+    warning_share: float
+    calendar: WorkingCalendar
+
+    @classmethod
+    def of(cls, policy: SlaPolicy) -> _Targets:
+        kinds = (
+            ("first_reply", sla.target_minutes(policy, "first_reply")),
+            ("resolution", sla.target_minutes(policy, "resolution")),
+        )
+        return cls(
+            policy_id=policy.id,
+            minutes=tuple((kind, minutes) for kind, minutes in kinds if minutes),
+            warning_share=policy.warning_share,
+            calendar=sla.calendar_of(policy),
+        )
+
+
 def _clock_row(
-    ticket: NewTicket, policy: SlaPolicy, kind: str, assignee_id: int | None, *, history_at: datetime | None
-) -> dict | None:
-    minutes = sla.target_minutes(policy, kind)
-    if not minutes:
-        return None
-    calendar = sla.calendar_of(policy)
+    ticket: NewTicket,
+    targets: _Targets,
+    kind: str,
+    minutes: int,
+    assignee_id: int | None,
+    history_at: datetime | None,
+) -> dict:
     started = ticket.created_at
     target = minutes * 60
-    warn_at = calendar.add(started, target * policy.warning_share)
-    due_at = calendar.add(started, target)
+    warn_at = targets.calendar.add(started, target * targets.warning_share)
+    due_at = targets.calendar.add(started, target)
     row = {
         "post_id": ticket.post_id,
-        "policy_id": policy.id,
+        "policy_id": targets.policy_id,
         "kind": kind,
         "state": "running",
         "started_at": started,
