@@ -189,3 +189,29 @@ def test_the_progress_callback_sees_every_byte(database, channel, clock):
     run_import(database, data, batch_size=7, progress=seen.append)
     assert seen[-1] == len(data)
     assert seen == sorted(seen) and len(seen) >= 5
+
+
+def test_imported_posts_get_vectors_and_are_credited_when_they_ship(database, channel, seed, clock):
+    """The rest of the loop: the worker gives imported posts their text vectors (so they are mined
+    into pain points), and a release that ships one credits its channel author and tells them."""
+    from fanloop.community.posts.models import Post
+    from fanloop.insights.vectors.models import PostVector
+    from fanloop.insights.vectors.service import encode_pending
+    from fanloop.releases import flows
+    from fanloop.releases import service as releases
+    from fanloop.releases.models import ReleaseCredit
+
+    run_import(database, jsonl(mention(1, clock.now(), text="Battery drains overnight since 5.2")))
+    assert encode_pending(database) == 1
+    staff = seed.member("staff", "staff_wu")
+    with database.unit_of_work() as session:
+        post = session.scalar(select(Post))
+        assert session.get(PostVector, post.id) is not None
+        actor = session.get(Member, staff.id)
+        release = releases.create_release(session, actor=actor, version="5.3")
+        releases.add_item(session, actor=actor, release_id=release.id, post_id=post.id)
+        flows.publish(session, release_id=release.id, actor=actor)
+    with database.unit_of_work() as session:
+        credit = session.scalar(select(ReleaseCredit))
+        assert credit.member_id == post.author_id and credit.role == "reporter"
+        assert session.get(Post, post.id).status == "shipped"
