@@ -151,10 +151,13 @@ def weibo_id(session: Session) -> int:
 
 
 def database_folder(database: Database):  # noqa: ANN201
+    """Where the demo's file connector writes: beside a SQLite file, else the working folder."""
     from pathlib import Path
 
     name = database.engine.url.database
-    return Path(name).parent if name and name != ":memory:" else Path.cwd()
+    if database.is_sqlite and name and name != ":memory:":
+        return Path(name).resolve().parent
+    return Path.cwd().resolve()
 
 
 def _ingest(database: Database, rows: list[dict], now: datetime) -> None:
