@@ -12,7 +12,9 @@ Printed (`name: value`) per database (`_sqlite`, `_postgresql`) and size:
 * `rows_lost`: good, distinct mentions in the file that are not in the database afterwards (goal 0);
 * `rows_rejected`: the broken lines, each reported with its line number;
 * `peak_rss_mb_<rows>`: the importing process's peak memory at each size; memory is flat when the
-  1,000,000-row figure is no higher than the 100,000-row one by more than a few MB.
+  1,000,000-row figure is no higher than the 100,000-row one by more than a few MB;
+* `reader_rss_mb_<rows>`: the peak memory of the process that reads and checks the file's lines
+  (a JSON Lines file of 16 MB or more is read in a process of its own, on the second core).
 
     .venv/bin/python bench/import.py [--rows 1000000] [--postgres URL | --no-postgres]
 """
@@ -135,6 +137,8 @@ def run_import(url: str, path: Path) -> dict:
         "rejected": report.rejected,
         "stored": stored,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # The process that reads and checks a large file's lines (0 when the file was read in a thread).
+        "reader_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
 
@@ -171,6 +175,7 @@ def main() -> None:
                 result = measure(url, rows, Path(folder))
             rate = result["rows_read"] / result["seconds"]
             print(f"peak_rss_mb_{rows}_{name}: {result['peak_rss_mb']:.0f}", flush=True)
+            print(f"reader_rss_mb_{rows}_{name}: {result['reader_rss_mb']:.0f}", flush=True)
             if rows == args.rows:
                 print(f"import_rows_per_s_{name}: {rate:.0f}")
                 print(f"import_seconds_{name}: {result['seconds']:.1f}")

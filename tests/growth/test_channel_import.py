@@ -52,10 +52,10 @@ def test_good_rows_become_posts_with_the_forums_loop(database, channel, clock):
         assert author.handle == "weibo_handle_u1" and author.display_name == "Name u1"
         assert not security.verify_password(author.password_hash, "")
         assert session.get(MemberOrigin, author.id).source == "channel"
-        # As for a forum post: the author follows it and earns its experience.
-        assert count(session, Follow, Follow.member_id == author.id) == 1
-        assert count(session, XpEvent, XpEvent.member_id == author.id, XpEvent.reason == "post_created") == 1
-        assert author.xp == 5
+        # A stand-in neither follows nor earns experience: the person who claims it will.
+        assert count(session, Follow, Follow.member_id == author.id) == 0
+        assert count(session, XpEvent, XpEvent.member_id == author.id) == 0
+        assert author.xp == 0 and posts[0].follower_count == 0
         # A ticket, and a first-reply clock from the mention's own time: due 15 minutes after it.
         assert session.get(Ticket, posts[0].id).state == "open"
         first = session.scalar(
@@ -147,8 +147,9 @@ def test_a_file_that_is_not_utf8_is_refused_row_by_row(database, channel, clock)
 
 
 def test_old_mentions_are_history_and_recent_ones_are_live(database, channel, clock):
-    """A mention older than the channel's live window gets its clocks recorded but cancelled: a
-    backfill does not flood the desk with breaches no one could have prevented."""
+    """A mention older than the channel's live window is history: a post for mining, search and
+    credits, but no ticket, so a backfill does not flood the desk with breaches no one could have
+    prevented. A recent one opens a ticket whose clocks run from its own time."""
     old, recent = clock.now() - timedelta(days=5), clock.now() - timedelta(minutes=20)
     run_import(database, jsonl(mention("old", old), mention("new", recent)))
 
@@ -156,11 +157,12 @@ def test_old_mentions_are_history_and_recent_ones_are_live(database, channel, cl
         states = dict(
             session.execute(
                 select(Mention.external_id, SlaClock.state).join(
-                    SlaClock, SlaClock.post_id == Mention.post_id
+                    SlaClock, SlaClock.post_id == Mention.post_id, isouter=True
                 )
             ).all()
         )
-        assert states == {"mold": "cancelled", "mnew": "running"}
+        assert states == {"mold": None, "mnew": "running"}
+        assert count(session, Ticket) == 1 and count(session, Mention) == 2
         late = session.scalar(select(SlaClock).where(SlaClock.state == "running"))
         assert late.next_event_at == late.warn_at  # the sweep fires its warning, then its breach
 

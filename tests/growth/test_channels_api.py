@@ -195,6 +195,13 @@ class TestClaims:
         # Claimed once, claimed for good.
         again = api("fan").post("/api/v1/identity-claims", json={"channel": "weibo", "who": "u7"})
         assert again.status_code == 409
+        # What they write on the channel from now on counts as theirs at once, as a forum post does.
+        run_import(database, jsonl(mention(4, clock.now(), author="u7"), mention(5, clock.now(), author="u8")))
+        with database.unit_of_work() as session:
+            assert session.get(Member, fan.member.id).xp == 20
+            post = session.scalar(select(Post).join(Mention).where(Mention.external_id == "m4"))
+            assert post.author_id == fan.member.id and post.follower_count == 1
+            assert session.scalar(select(func.count()).select_from(Follow).where(Follow.post_id == post.id)) == 1
 
     def test_a_lead_approves_or_rejects(self, api, lead, database, imported):
         fan, other = api("fan", "wang"), api("fan", "li_na")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Boolean, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -90,6 +93,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # A bulk import lets the log grow (BULK_CHECKPOINT_PAGES); it shrinks back to this once reset.
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     cursor.close()
 
 
@@ -226,24 +231,81 @@ def reserve_ids(session: Session, table, count: int) -> list[int]:  # noqa: ANN0
 
 
 def fast_insert(session: Session, table, rows: list[dict]) -> None:  # noqa: ANN001
-    """INSERT many rows straight through the driver: values are put in the database's own form
-    here, once per column rather than through SQLAlchemy's per-value type processing. For the
-    bulk paths (imports) where that processing cost more than the database itself."""
-    if not rows:
+    """INSERT many rows (dicts with the same keys) straight through the driver: see insert_columns."""
+    if rows:
+        insert_columns(session, table, len(rows), {name: [row[name] for row in rows] for name in rows[0]})
+
+
+def insert_columns(session: Session, table, count: int, columns: dict) -> None:  # noqa: ANN001
+    """INSERT `count` rows given column by column: each value of `columns` is a list of `count`
+    values, or one value for every row. For the bulk paths (imports): values are put in the
+    database's own form here, once per column, rather than by SQLAlchemy's per-value type
+    processing, and no dict is built per row.
+
+    A column that holds the same simple value in every row (a state, a board, "now") is written
+    into the statement once instead of being bound again for each row: binding is what a bulk
+    insert spends most of its time on in the driver."""
+    if count <= 0:
         return
-    columns = list(rows[0])
-    sqlite_db = session.get_bind().dialect.name == "sqlite"
-    converters = [_driver_form(table.c[name].type, sqlite_db) for name in columns]
-    marker = "?" if sqlite_db else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
-    # Column by column: each is one list comprehension (and one map for a conversion), then zip
-    # makes the rows; much cheaper than a Python loop over every value.
-    data = [[row[name] for row in rows] for name in columns]
-    for i, convert in enumerate(converters):
-        if convert is not None:
-            data[i] = list(map(convert, data[i]))
-    values = list(zip(*data, strict=True))
-    session.connection().exec_driver_sql(sql, values)
+    for name, values in columns.items():
+        if isinstance(values, list) and len(values) != count:
+            raise ValueError(f"{table.name}.{name}: {len(values)} values for {count} rows")
+    if session.get_bind().dialect.name == "postgresql":
+        _copy_columns(session, table, count, columns)
+        return
+    sqlite_db, marker = True, "?"
+    slots, bound = [], []
+    for name, values in columns.items():
+        convert = _driver_form(table.c[name].type, sqlite_db)
+        if isinstance(values, list):
+            if convert is not None:
+                values = list(map(convert, values))
+            literal = _literal(values[0]) if count > 1 and values.count(values[0]) == count else None
+        else:
+            values = convert(values) if convert is not None else values
+            literal = _literal(values)
+            if literal is None:
+                values = [values] * count
+        if literal is not None:
+            slots.append(literal)
+        else:
+            slots.append(marker)
+            bound.append(values)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(slots)})"
+    session.connection().exec_driver_sql(sql, list(zip(*bound, strict=True)) if bound else [()] * count)
+
+
+def _copy_columns(session: Session, table, count: int, columns: dict) -> None:  # noqa: ANN001
+    """PostgreSQL: the rows go in through COPY, one stream for the lot, where an INSERT per row
+    would be a statement (and a round trip) each. Values go as psycopg adapts them."""
+    streams = [values if isinstance(values, list) else repeat(values, count) for values in columns.values()]
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in zip(*streams, strict=True):
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+# Text that can stand in a statement as it is: no quote, no backslash, nothing a dialect reads
+# specially. Anything else is bound.
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_:. +-]{0,64}")
+
+
+def _literal(value: object) -> str | None:
+    """`value` as an SQL literal, if it is simple enough to write into a statement safely."""
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "TRUE" if value else "FALSE"
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
+    if type(value) is str and _PLAIN_TEXT.fullmatch(value):
+        return f"'{value}'"
+    return None
 
 
 def _driver_form(column_type, sqlite_db: bool):  # noqa: ANN001, ANN202
@@ -256,17 +318,14 @@ def _driver_form(column_type, sqlite_db: bool):  # noqa: ANN001, ANN202
     return None
 
 
-@lru_cache(maxsize=1 << 16)
 def _sqlite_datetime(value: datetime | None) -> str | None:
-    # The form SQLAlchemy's SQLite DATETIME stores, so these rows compare and read like all others.
-    # Cached: a bulk insert writes the same few times (a row's own, "now") into many columns.
+    # The form SQLAlchemy's SQLite DATETIME stores, so these rows compare and read like all others
+    # (tests/core/test_bulk_insert.py holds the two together).
     if value is None:
         return None
-    value = value.astimezone(UTC)
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
-    )
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_bool(value: bool | None) -> int | None:
@@ -280,8 +339,9 @@ BULK_CACHE_KIB = 64 * 1024
 
 
 DEFAULT_CACHE_KIB = 2000
-BULK_CHECKPOINT_PAGES = 16_000
+BULK_CHECKPOINT_PAGES = 64_000
 DEFAULT_CHECKPOINT_PAGES = 1000
+WAL_SIZE_LIMIT = 64 << 20
 
 
 def bulk_cache(session: Session, *, enlarged: bool) -> None:
@@ -298,10 +358,22 @@ def bulk_cache(session: Session, *, enlarged: bool) -> None:
 def select_where_in(session: Session, sql: str, values: list, params: tuple = ()) -> list[tuple]:
     """Run `sql`, whose last condition is `<column> IN ({})`, for many values at once, straight
     through the driver: SQLAlchemy's expanding IN costs more per value than the lookup itself.
-    `sql` uses ? for `params`; the rows come back as tuples."""
+    `sql` uses ? for `params`; the rows come back as tuples.
+
+    On SQLite the values travel as one JSON array, so the statement is the same whatever their
+    number: a statement with a marker per value would be prepared anew for every count, and the
+    driver keeps the last hundred prepared (a bulk import's batches would hold hundreds of MB)."""
     if not values:
         return []
-    postgres = session.get_bind().dialect.name == "postgresql"
-    marker = "%s" if postgres else "?"
-    statement = sql.replace("?", marker).format(", ".join([marker] * len(values)))
-    return [tuple(row) for row in session.connection().exec_driver_sql(statement, (*params, *values))]
+    if session.get_bind().dialect.name == "postgresql":
+        statement = sql.replace("?", "%s").format(", ".join(["%s"] * len(values)))
+        bound = (*params, *values)
+    else:
+        statement = sql.format("SELECT value FROM json_each(?)")
+        bound = (*params, orjson.dumps(values).decode())
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(statement, bound)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()

@@ -71,7 +71,9 @@ class Mention(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(120))
-    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    # Not indexed: nothing looks mentions up by identity (claims go by the stand-in's posts), and an
+    # index on it is written all over by every import.
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"))
     url: Mapped[str] = mapped_column(String(500), default="")
     reposts: Mapped[int] = mapped_column(Integer, default=0)
     likes: Mapped[int] = mapped_column(Integer, default=0)

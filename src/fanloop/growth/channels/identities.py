@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from fanloop.community.members.external import NO_PASSWORD, merge_members
 from fanloop.community.members.models import Member
+from fanloop.community.posts.imported import adopt_posts
+from fanloop.community.posts.models import Post
 from fanloop.core import clock
 from fanloop.core.errors import Conflict, Forbidden, Invalid, NotFound
 from fanloop.core.permissions import Action, can, require
@@ -138,7 +140,10 @@ def complete_claim(session: Session, *, claim: IdentityClaim, state: str, decide
     if stand_in is not None and stand_in.id != claim.member_id:
         if stand_in.password_hash != NO_PASSWORD:
             raise Conflict("That identity is linked to a member with an account of their own.")
+        written = list(session.scalars(select(Post.id).where(Post.author_id == stand_in.id)))
         merge_members(session, source_id=stand_in.id, target_id=claim.member_id)
+        # From now on the history is theirs as if posted here: they follow it and earn its experience.
+        adopt_posts(session, member_id=claim.member_id, post_ids=written)
     identity.member_id, identity.claimed_at = claim.member_id, now
     claim.state, claim.decided_at, claim.decided_by_id = state, now, decided_by_id
     for other in session.scalars(

@@ -1,9 +1,12 @@
 """Bringing a batch of mentions into the community: each becomes a post of the channel's board with
-the same loop as a forum post (a ticket with clocks from the mention's own time, an assignee, the
-author following it and earning its experience, campaign participation, vectors and pain points
-later), its author a member linked to their channel identity. Idempotent by (channel, external id).
+the loop of a forum post (campaign participation, search, vectors and pain points later, release
+credits), its author a member linked to their channel identity. A live mention (inside the
+channel's live window) opens a ticket with an assignee and clocks from the mention's own time; an
+older one is history. An author who has claimed their identity follows the post and earns its
+experience, as on the forum; a stand-in does neither until claimed. Idempotent by (channel,
+external id).
 
-Everything is done per batch in a few statements, so a million mentions import in about a minute."""
+Everything is done per batch in a few statements, column by column."""
 
 from __future__ import annotations
 
@@ -15,16 +18,13 @@ from sqlalchemy.orm import Session
 
 from fanloop.community.levels.service import level_for
 from fanloop.community.members.external import ExternalPerson, create_external_members
-from fanloop.community.posts.imported import ImportedPost, create_imported
+from fanloop.community.posts.imported import ImportedPosts, create_imported
 from fanloop.core import clock, events
-from fanloop.core.db import fast_insert, reserve_ids, select_where_in
-from fanloop.core.text import detect_language
+from fanloop.core.db import fast_insert, insert_columns, reserve_ids, select_where_in
 from fanloop.growth.campaigns.matching import matcher_for, record_participation
 from fanloop.growth.channels.rows import IncomingMention
 from fanloop.growth.models import Channel, ChannelIdentity, MemberOrigin, Mention
 from fanloop.service.desk.bulk import NewTicket, open_tickets
-
-TITLE_LENGTH = 80
 
 
 @dataclass
@@ -40,16 +40,6 @@ class Outcome:
         self.imported += other.imported
         self.duplicates += other.duplicates
         self.new_members += other.new_members
-
-
-def title_from(text: str) -> str:
-    """A post title from a mention's text: its first line, cut at a word where there are words."""
-    first = text.strip().split("\n", 1)[0].strip()
-    if len(first) <= TITLE_LENGTH:
-        return first
-    cut = first[:TITLE_LENGTH]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > TITLE_LENGTH // 2 else cut).rstrip(" ,.;:") + "…"
 
 
 def ingest(session: Session, *, channel: Channel, mentions: list[IncomingMention]) -> Outcome:
@@ -90,75 +80,76 @@ def _ingest(session: Session, channel: Channel, mentions: list[IncomingMention])
     campaigns_of = [matcher.match(m.text, m.posted_at) if matcher else [] for m in fresh]
     authors = _authors(session, channel, fresh, campaigns_of, outcome)
 
-    languages = [detect_language(m.text) for m in fresh]
     board_id, slug, default_kind = channel.board_id, channel.slug, channel.post_kind
-    items = [
-        ImportedPost(
-            author_id=authors[m.author_id][1],
-            board_id=board_id,
-            kind=m.kind or default_kind,
-            title=m.title or title_from(m.text),
-            body=m.text,
-            language=language,
-            channel=slug,
-            created_at=m.posted_at,
-        )
-        for m, language in zip(fresh, languages, strict=True)
-    ]
-    post_ids = create_imported(session, items)
-    channel_id = channel.id
-    fast_insert(
+    author_ids = [authors[m.author_id][1] for m in fresh]
+    posts = ImportedPosts(
+        board_id=board_id,
+        channel=slug,
+        author_ids=author_ids,
+        kinds=[m.kind or default_kind for m in fresh],
+        titles=[m.title for m in fresh],
+        bodies=[m.text for m in fresh],
+        languages=[m.language for m in fresh],
+        bodies_html=[m.html for m in fresh],
+        created_at=[m.posted_at for m in fresh],
+        participating=[authors[m.author_id][2] for m in fresh],
+    )
+    post_ids = create_imported(session, posts)
+    count = len(post_ids)
+    insert_columns(
         session,
         Mention.__table__,
-        [
-            {
-                "post_id": post_id,
-                "channel_id": channel_id,
-                "external_id": m.external_id,
-                "identity_id": authors[m.author_id][0],
-                "url": m.url,
-                "reposts": m.reposts,
-                "likes": m.likes,
-                "posted_at": m.posted_at,
-                "imported_at": now,
-            }
-            for post_id, m in zip(post_ids, fresh, strict=True)
-        ],
+        count,
+        {
+            "post_id": post_ids,
+            "channel_id": channel.id,
+            "external_id": [m.external_id for m in fresh],
+            "identity_id": [authors[m.author_id][0] for m in fresh],
+            "url": [m.url for m in fresh],
+            "reposts": [m.reposts for m in fresh],
+            "likes": [m.likes for m in fresh],
+            "posted_at": posts.created_at,
+            "imported_at": now,
+        },
     )
-    levels = _levels(session, {item.author_id for item in items})
-    slug, board = channel.slug, channel.board.slug  # read once: attribute access is per row otherwise
-    open_tickets(
-        session,
-        [
-            NewTicket(
-                post_id=post_id,
-                facts={
-                    "channel": slug,
-                    "board": board,
-                    "kind": item.kind,
-                    "tags": [],
-                    "priority": "normal",
-                    "level": levels.get(item.author_id, 1),
-                    "language": item.language,
-                },
-                created_at=item.created_at,
-            )
-            for post_id, item in zip(post_ids, items, strict=True)
-        ],
-        live_since=now - timedelta(hours=channel.live_window_hours),
-    )
+    # Only live mentions open tickets: one older than the channel's live window is history, kept
+    # for mining, search and credits, since no one can answer it in time any more.
+    live_since = now - timedelta(hours=channel.live_window_hours)
+    live = [i for i, m in enumerate(fresh) if m.posted_at >= live_since]
+    if live:
+        levels = _levels(session, {author_ids[i] for i in live})
+        board = channel.board.slug
+        open_tickets(
+            session,
+            [
+                NewTicket(
+                    post_id=post_ids[i],
+                    facts={
+                        "channel": slug,
+                        "board": board,
+                        "kind": posts.kinds[i],
+                        "tags": [],
+                        "priority": "normal",
+                        "level": levels.get(author_ids[i], 1),
+                        "language": posts.languages[i],
+                    },
+                    created_at=posts.created_at[i],
+                )
+                for i in live
+            ],
+        )
     record_participation(
         session,
         [
             {
                 "campaign_id": campaign_id,
                 "post_id": post_id,
-                "member_id": item.author_id,
+                "member_id": member_id,
                 "reposts": m.reposts,
                 "likes": m.likes,
                 "created_at": m.posted_at,
             }
-            for post_id, item, m, campaign_ids in zip(post_ids, items, fresh, campaigns_of, strict=True)
+            for post_id, member_id, m, campaign_ids in zip(post_ids, author_ids, fresh, campaigns_of, strict=True)
             for campaign_id in campaign_ids
         ],
     )
@@ -174,15 +165,17 @@ def _authors(
     fresh: list[IncomingMention],
     campaigns_of: list[list[int]],
     outcome: Outcome,
-) -> dict[str, tuple[int, int]]:
-    """(identity id, member id) per author id; authors seen for the first time become members,
-    recorded as having come from this channel (and the campaign their first mention joined)."""
+) -> dict[str, tuple[int, int, bool]]:
+    """(identity id, member id, claimed) per author id; authors seen for the first time become
+    members standing in for them, recorded as having come from this channel (and the campaign
+    their first mention joined)."""
     keys = {m.author_id for m in fresh}
     known = {
-        external_id: (identity_id, member_id)
-        for external_id, identity_id, member_id in select_where_in(
+        external_id: (identity_id, member_id, claimed_at is not None)
+        for external_id, identity_id, member_id, claimed_at in select_where_in(
             session,
-            "SELECT external_id, id, member_id FROM channel_identities WHERE channel_id = ? AND external_id IN ({})",
+            "SELECT external_id, id, member_id, claimed_at FROM channel_identities"
+            " WHERE channel_id = ? AND external_id IN ({})",
             list(keys),
             (channel.id,),
         )
@@ -241,7 +234,7 @@ def _authors(
         ],
     )
     for author_id, member_id, identity_id in zip(newcomers, member_ids, identity_ids, strict=True):
-        known[author_id] = (identity_id, member_id)
+        known[author_id] = (identity_id, member_id, False)
     outcome.new_members = len(newcomers)
     return known
 

@@ -9,12 +9,15 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 import orjson
 
 from fanloop.community.posts.models import POST_KINDS
+from fanloop.core.text import detect_language, render_plain
 
 MAX_TEXT = 20_000
+TITLE_LENGTH = 80
 MAX_ID = 120
 CSV_COLUMNS = (
     "id", "author_id", "author_handle", "author_name", "text", "title", "created_at", "url", "reposts",
@@ -39,6 +42,10 @@ class IncomingMention:
     reposts: int
     likes: int
     kind: str | None
+    # Worked out here, where the row is read (in a process of its own for a large file), rather
+    # than where it is written: the post's language and its body rendered for pages.
+    language: str
+    html: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,25 +134,40 @@ def mention_from(row: object, line: int, now: datetime) -> IncomingMention:
     kind = row.get("kind") or None
     if kind is not None and kind not in POST_KINDS:
         raise RowError(f"kind {str(kind)[:20]!r} is not one of {', '.join(POST_KINDS)}")
+    text = _text(row.get("text"), "text", limit=MAX_TEXT, required=True)
     return IncomingMention(
         line=line,
         external_id=_text(row.get("id"), "id", limit=MAX_ID, required=True),
         author_id=author_key,
         author_handle=handle,
         author_name=_text(name, "author name", limit=MAX_ID),
-        text=_text(row.get("text"), "text", limit=MAX_TEXT, required=True),
-        title=_text(row.get("title"), "title", limit=200),
+        text=text,
+        title=_text(row.get("title"), "title", limit=200) or title_from(text),
         posted_at=_time(row.get("created_at"), now),
         url=_url(row.get("url")),
         reposts=_count(row.get("reposts"), "reposts"),
         likes=_count(row.get("likes"), "likes"),
         kind=kind,
+        language=detect_language(text),
+        html=render_plain(text),
     )
 
 
-def read_jsonl(lines: Iterable[bytes | str], now: datetime) -> Iterator[IncomingMention | Problem]:
+def title_from(text: str) -> str:
+    """A post title from a mention's text: its first line, cut at a word where there are words."""
+    first = text.strip().split("\n", 1)[0].strip()
+    if len(first) <= TITLE_LENGTH:
+        return first
+    cut = first[:TITLE_LENGTH]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > TITLE_LENGTH // 2 else cut).rstrip(" ,.;:") + "…"
+
+
+def read_jsonl(
+    lines: Iterable[bytes | str], now: datetime, *, first_line: int = 1
+) -> Iterator[IncomingMention | Problem]:
     """Mentions and problems from JSON Lines; blank lines are skipped."""
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=first_line):
         if not raw.strip():
             continue
         try:
@@ -157,6 +179,25 @@ def read_jsonl(lines: Iterable[bytes | str], now: datetime) -> Iterator[Incoming
             yield mention_from(row, number, now)
         except RowError as error:
             yield Problem(number, str(error))
+
+
+_FIELDS = attrgetter(*IncomingMention.__dataclass_fields__)
+
+
+def read_jsonl_chunk(
+    lines: list[bytes], first_line: int, now: datetime
+) -> tuple[int, list[tuple], list[tuple[int, str]]]:
+    """Read consecutive JSON Lines, the first being line `first_line`, in a process of its own:
+    returns how many rows were read, the mentions as plain tuples (a tenth of the cost of sending
+    the objects back) and the problems as (line, reason)."""
+    read, mentions, problems = 0, [], []
+    for item in read_jsonl(lines, now, first_line=first_line):
+        read += 1
+        if type(item) is Problem:
+            problems.append((item.line, item.reason))
+        else:
+            mentions.append(_FIELDS(item))
+    return read, mentions, problems
 
 
 def read_csv(lines: Iterable[str], now: datetime) -> Iterator[IncomingMention | Problem]:

@@ -26,9 +26,8 @@ class NewTicket:
     created_at: datetime
 
 
-def open_tickets(session: Session, tickets: list[NewTicket], *, live_since: datetime) -> None:
-    """Open a ticket per post. A post from before `live_since` is history: it is recorded with its
-    clocks cancelled and no assignee, since no one can still answer it in time."""
+def open_tickets(session: Session, tickets: list[NewTicket]) -> None:
+    """Open a ticket per post, its clocks running from the post's own time."""
     if not tickets:
         return
     now = clock.now()
@@ -39,11 +38,10 @@ def open_tickets(session: Session, tickets: list[NewTicket], *, live_since: date
     def policy_for(facts: dict) -> SlaPolicy:
         return next((p for p in rules if sla.policy_matches(p, facts)), default)
 
-    live = [t for t in tickets if t.created_at >= live_since]
     assignees: dict[int, int | None] = {}
-    if live and rota.rota_settings(session).auto_assign:
-        picked = rota.pick_assignees(session, facts_list=[t.facts for t in live])
-        assignees = {t.post_id: a for t, a in zip(live, picked, strict=True)}
+    if rota.rota_settings(session).auto_assign:
+        picked = rota.pick_assignees(session, facts_list=[t.facts for t in tickets])
+        assignees = {t.post_id: a for t, a in zip(tickets, picked, strict=True)}
     targets = {p.id: _Targets.of(p) for p in policies}
     targets.setdefault(default.id, _Targets.of(default))
     ticket_rows, assignment_rows, clock_rows = [], [], []
@@ -71,9 +69,8 @@ def open_tickets(session: Session, tickets: list[NewTicket], *, live_since: date
                 }
             )
         policy_targets = targets[policy_for(ticket.facts).id]
-        history_at = now if ticket.created_at < live_since else None
         for kind, minutes in policy_targets.minutes:
-            clock_rows.append(_clock_row(ticket, policy_targets, kind, minutes, assignee_id, history_at))
+            clock_rows.append(_clock_row(ticket, policy_targets, kind, minutes, assignee_id))
     fast_insert(session, Ticket.__table__, ticket_rows)
     fast_insert(session, Assignment.__table__, assignment_rows)
     fast_insert(session, SlaClock.__table__, clock_rows)
@@ -108,13 +105,12 @@ def _clock_row(
     kind: str,
     minutes: int,
     assignee_id: int | None,
-    history_at: datetime | None,
 ) -> dict:
     started = ticket.created_at
     target = minutes * 60
     warn_at = targets.calendar.add(started, target * targets.warning_share)
     due_at = targets.calendar.add(started, target)
-    row = {
+    return {
         "post_id": ticket.post_id,
         "policy_id": targets.policy_id,
         "kind": kind,
@@ -134,12 +130,3 @@ def _clock_row(
         "elapsed_seconds": None,
         "assignee_id": assignee_id,
     }
-    if history_at is not None:
-        row.update(
-            state="cancelled",
-            next_event_at=None,
-            running_since=None,
-            stopped_at=history_at,
-            elapsed_seconds=(history_at - started).total_seconds(),
-        )
-    return row
