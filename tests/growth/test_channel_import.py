@@ -14,6 +14,7 @@ from fanloop.community.members.models import Member
 from fanloop.community.posts.imported import index_backlog
 from fanloop.community.posts.models import Follow, Post, PostTerm, SearchBacklog
 from fanloop.core import security
+from fanloop.growth.channels import importer
 from fanloop.growth.models import ChannelIdentity, ImportRun, MemberOrigin, Mention
 from fanloop.service.desk.models import Ticket
 from fanloop.service.sla.models import SlaClock
@@ -217,3 +218,45 @@ def test_imported_posts_get_vectors_and_are_credited_when_they_ship(database, ch
         credit = session.scalar(select(ReleaseCredit))
         assert credit.member_id == post.author_id and credit.role == "reporter"
         assert session.get(Post, post.id).status == "shipped"
+
+
+def test_a_large_file_is_read_in_a_second_process_with_the_same_result(
+    database, channel, clock, tmp_path, monkeypatch
+):
+    """Past PARALLEL_MIN_BYTES a JSON Lines file is read and checked in another process: the rows,
+    line numbers and reasons are those of the reading in a thread, across chunk boundaries."""
+    now = clock.now()
+    lines = [mention(i, now - timedelta(minutes=i)) for i in range(1, 9)]
+    lines[2] = '{"id": "cut off'
+    lines[5] = {"id": "m6", "author_id": "u1", "created_at": now.isoformat()}  # no text
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + jsonl(*lines) + jsonl(mention(2, now)))  # a BOM, and m2 again
+    used = []
+    real = importer.read_in_process
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(importer, "read_in_process", lambda *a: used.append(1) or real(*a))
+
+    with path.open("rb") as stream:
+        report = importer.import_stream(
+            database, channel_slug="weibo", stream=stream, name=path.name, batch_size=3
+        )
+
+    assert used == [1]
+    assert (report.rows_read, report.rejected, report.outcome.imported, report.outcome.duplicates) == (
+        9,
+        2,
+        6,
+        1,
+    )
+    assert [(p.line, p.reason.split(" (")[0]) for p in report.problems] == [
+        (3, "not JSON"),
+        (6, "missing text"),
+    ]
+    with database.unit_of_work() as session:
+        stored = session.scalars(select(Mention.external_id).order_by(Mention.external_id)).all()
+        assert stored == ["m1", "m2", "m4", "m5", "m7", "m8"]
+        post = session.scalar(select(Post).join(Mention).where(Mention.external_id == "m1"))
+        assert (
+            post.language == "en"
+            and post.body_html == "<p>Mention number 1: the battery drains overnight</p>"
+        )

@@ -224,6 +224,25 @@ class TestClaims:
                 == 2
             )
 
+    def test_a_claim_gives_what_the_stand_in_had_once(self, api, lead, database, imported):
+        """A stand-in that already follows its posts and holds their experience (imported by an
+        earlier release) is claimed without anything being counted twice."""
+        from fanloop.community.posts.imported import adopt_posts
+
+        with database.unit_of_work() as session:
+            stand_in = session.scalar(select(Member).where(Member.handle == "weibo_handle_u7"))
+            written = session.scalars(select(Post.id).where(Post.author_id == stand_in.id)).all()
+            assert adopt_posts(session, member_id=stand_in.id, post_ids=written) == 10
+        fan = api("fan", "wang")
+        mine = fan.post("/api/v1/identity-claims", json={"channel": "weibo", "who": "u7"}).json()
+        lead.post(f"/api/v1/identity-claims/{mine['id']}/decision", json={"approve": True})
+        with database.unit_of_work() as session:
+            assert session.get(Member, fan.member.id).xp == 10
+            follows = session.scalars(select(Follow.post_id).where(Follow.member_id == fan.member.id)).all()
+            assert sorted(follows) == sorted(written)
+            assert {session.get(Post, post_id).follower_count for post_id in written} == {1}
+            assert session.scalar(select(func.count()).select_from(XpEvent)) == 2
+
     def test_claims_are_withdrawn_and_unknown_ones_are_404(self, api, imported):
         fan = api("fan")
         claim = fan.post("/api/v1/identity-claims", json={"channel": "weibo", "who": "u7"}).json()
