@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -145,6 +146,7 @@ def run_import(url: str, path: Path) -> dict:
 def measure(url: str | None, rows: int, folder: Path) -> dict:
     path = folder / f"mentions_{rows}.jsonl"
     good, broken = write_file(path, rows)
+    os.sync()  # the file just written goes to disk now, not while the import is being timed
     with fresh_database(url, folder / str(rows)) as db_url:
         Path(folder / str(rows)).mkdir(exist_ok=True)
         output = subprocess.run(

@@ -238,7 +238,7 @@ def fast_insert(session: Session, table, rows: list[dict]) -> None:  # noqa: ANN
 
 def insert_columns(session: Session, table, count: int, columns: dict) -> None:  # noqa: ANN001
     """INSERT `count` rows given column by column: each value of `columns` is a list of `count`
-    values, or one value for every row. For the bulk paths (imports): values are put in the
+    values (not to be changed afterwards in the same unit of work), or one value for every row. For the bulk paths (imports): values are put in the
     database's own form here, once per column, rather than by SQLAlchemy's per-value type
     processing, and no dict is built per row.
 
@@ -255,11 +255,17 @@ def insert_columns(session: Session, table, count: int, columns: dict) -> None: 
         return
     sqlite_db, marker = True, "?"
     slots, bound = [], []
+    # A list given for several columns, or tables, of one unit of work is converted once. The
+    # entry keeps the list alive, so its id cannot be taken by another list meanwhile.
+    converted: dict[int, tuple[list, list]] = session.info.setdefault("fanloop_converted", {})
     for name, values in columns.items():
         convert = _driver_form(table.c[name].type, sqlite_db)
         if isinstance(values, list):
             if convert is not None:
-                values = list(map(convert, values))
+                entry = converted.get(id(values))
+                if entry is None or entry[0] is not values:
+                    entry = converted[id(values)] = (values, list(map(convert, values)))
+                values = entry[1]
             literal = _literal(values[0]) if count > 1 and values.count(values[0]) == count else None
         else:
             values = convert(values) if convert is not None else values
@@ -325,7 +331,7 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _sqlite_bool(value: bool | None) -> int | None:

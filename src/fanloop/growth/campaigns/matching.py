@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from fanloop.community.posts.models import Post
-from fanloop.core.db import insert_ignoring
+from fanloop.core.db import fast_insert, insert_ignoring
 from fanloop.growth.models import Campaign, CampaignPost, Mention
 
 _LATIN_EDGE = re.compile(r"^\w.*\w$|^\w$", re.ASCII)
@@ -75,10 +75,13 @@ def matcher_for(session: Session, *, start: datetime, end: datetime) -> Campaign
     return CampaignMatcher(list(campaigns))
 
 
-def record_participation(session: Session, rows: list[dict]) -> None:
+def record_participation(session: Session, rows: list[dict], *, fresh: bool = False) -> None:
     """Store matches: dicts of campaign_id, post_id, member_id, reposts, likes, created_at. A post
-    already counted for a campaign is not counted twice."""
-    if rows:
+    already counted for a campaign is not counted twice; `fresh` posts (inserted just now, as by
+    an import) cannot have been, so their rows go straight in."""
+    if rows and fresh:
+        fast_insert(session, CampaignPost.__table__, rows)
+    elif rows:
         session.execute(insert_ignoring(session, CampaignPost, conflict=["campaign_id", "post_id"]), rows)
 
 

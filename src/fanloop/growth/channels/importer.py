@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from typing import BinaryIO
 
 from fanloop.community.members.models import Member
@@ -241,15 +242,10 @@ def read_in_process(lines: Iterator[bytes], report: Report, size: int) -> Iterat
 
 
 def _chunks(lines: Iterator[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
-    chunk: list[bytes] = []
     first_line = 1
-    for number, line in enumerate(lines, start=1):
-        chunk.append(line)
-        if len(chunk) >= size:
-            yield first_line, chunk
-            chunk, first_line = [], number + 1
-    if chunk:
+    while chunk := list(islice(lines, size)):
         yield first_line, chunk
+        first_line += len(chunk)
 
 
 def _received(result: tuple[int, list[tuple], list[tuple[int, str]]], report: Report) -> Iterator[list[IncomingMention]]:
@@ -258,7 +254,7 @@ def _received(result: tuple[int, list[tuple], list[tuple[int, str]]], report: Re
     for line, reason in problems:
         report.refuse(Problem(line, reason))
     if mentions:
-        yield [IncomingMention(*fields) for fields in mentions]
+        yield list(map(IncomingMention._make, mentions))
 
 
 def _rows(buffered: io.BufferedReader, fmt: str) -> Iterator[IncomingMention | Problem]:
@@ -269,12 +265,11 @@ def _rows(buffered: io.BufferedReader, fmt: str) -> Iterator[IncomingMention | P
 
 
 def _strip_bom(lines: io.BufferedReader) -> Iterator[bytes]:
-    first = True
-    for line in lines:
-        if first and line.startswith(b"\xef\xbb\xbf"):
-            line = line[3:]
-        first = False
-        yield line
+    """The lines, without a byte-order mark on the first (the rest pass through untouched)."""
+    first = next(lines, None)
+    if first is None:
+        return iter(())
+    return chain([first.removeprefix(b"\xef\xbb\xbf")], lines)
 
 
 def _batches(

@@ -20,7 +20,7 @@ from fanloop.community.levels.service import level_for
 from fanloop.community.members.external import ExternalPerson, create_external_members
 from fanloop.community.posts.imported import ImportedPosts, create_imported
 from fanloop.core import clock, events
-from fanloop.core.db import fast_insert, insert_columns, reserve_ids, select_where_in
+from fanloop.core.db import insert_columns, reserve_ids, select_where_in
 from fanloop.growth.campaigns.matching import matcher_for, record_participation
 from fanloop.growth.channels.rows import IncomingMention
 from fanloop.growth.models import Channel, ChannelIdentity, MemberOrigin, Mention
@@ -79,6 +79,10 @@ def _ingest(session: Session, channel: Channel, mentions: list[IncomingMention])
     matcher = matcher_for(session, start=min(m.posted_at for m in fresh), end=max(m.posted_at for m in fresh))
     campaigns_of = [matcher.match(m.text, m.posted_at) if matcher else [] for m in fresh]
     authors = _authors(session, channel, fresh, campaigns_of, outcome)
+    # Posts are numbered in their authors' order (each author's in time order): the index of posts
+    # by author then takes the batch in key order, a page after the other, instead of at random.
+    paired = sorted(zip(fresh, campaigns_of, strict=True), key=lambda pair: authors[pair[0].author_id][1])
+    fresh, campaigns_of = [m for m, _ in paired], [c for _, c in paired]
 
     board_id, slug, default_kind = channel.board_id, channel.slug, channel.post_kind
     author_ids = [authors[m.author_id][1] for m in fresh]
@@ -152,6 +156,7 @@ def _ingest(session: Session, channel: Channel, mentions: list[IncomingMention])
             for post_id, member_id, m, campaign_ids in zip(post_ids, author_ids, fresh, campaigns_of, strict=True)
             for campaign_id in campaign_ids
         ],
+        fresh=True,
     )
     outcome.imported = len(post_ids)
     outcome.post_ids = post_ids
@@ -197,41 +202,37 @@ def _authors(
         for author_id, (m, _) in newcomers.items()
     ]
     member_ids = create_external_members(session, people)
-    identity_ids = reserve_ids(session, ChannelIdentity.__table__, len(newcomers))
-    fast_insert(
+    count = len(newcomers)
+    identity_ids = reserve_ids(session, ChannelIdentity.__table__, count)
+    first_mentions = [m for m, _ in newcomers.values()]
+    insert_columns(
         session,
         ChannelIdentity.__table__,
-        [
-            {
-                "id": identity_id,
-                "channel_id": channel.id,
-                "external_id": author_id,
-                "handle": m.author_handle,
-                "display_name": m.author_name,
-                "member_id": member_id,
-                "claimed_at": None,
-                "created_at": now,
-            }
-            for identity_id, (author_id, (m, _)), member_id in zip(
-                identity_ids, newcomers.items(), member_ids, strict=True
-            )
-        ],
+        count,
+        {
+            "id": identity_ids,
+            "channel_id": channel.id,
+            "external_id": list(newcomers),
+            "handle": [m.author_handle for m in first_mentions],
+            "display_name": [m.author_name for m in first_mentions],
+            "member_id": member_ids,
+            "claimed_at": None,
+            "created_at": now,
+        },
     )
-    fast_insert(
+    insert_columns(
         session,
         MemberOrigin.__table__,
-        [
-            {
-                "member_id": member_id,
-                "source": "channel",
-                "channel_id": channel.id,
-                "campaign_id": campaign_ids[0] if campaign_ids else None,
-                "referral_id": None,
-                "referrer_id": None,
-                "created_at": now,
-            }
-            for (_, campaign_ids), member_id in zip(newcomers.values(), member_ids, strict=True)
-        ],
+        count,
+        {
+            "member_id": member_ids,
+            "source": "channel",
+            "channel_id": channel.id,
+            "campaign_id": [campaign_ids[0] if campaign_ids else None for _, campaign_ids in newcomers.values()],
+            "referral_id": None,
+            "referrer_id": None,
+            "created_at": now,
+        },
     )
     for author_id, member_id, identity_id in zip(newcomers, member_ids, identity_ids, strict=True):
         known[author_id] = (identity_id, member_id, False)

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from fanloop.community.posts.models import Post
 from fanloop.core import clock, events
 from fanloop.core.config import get_settings
-from fanloop.core.db import Database
+from fanloop.core.db import Database, insert_ignoring
 from fanloop.insights import textmodels
 from fanloop.insights.vectors.models import PostVector
 
@@ -125,13 +124,9 @@ def store_vectors(
     ]
     if not rows:
         return []
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stored = list(
         session.scalars(
-            dialect.insert(PostVector)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["post_id"])
-            .returning(PostVector.post_id)
+            insert_ignoring(session, PostVector, conflict=["post_id"]).values(rows).returning(PostVector.post_id)
         )
     )
     position = {post_id: i for i, post_id in enumerate(post_ids)}

@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from fanloop import __version__
 from fanloop.core import clock
-from fanloop.core.db import Database
+from fanloop.core.db import Database, insert_ignoring
 from fanloop.service.notify.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from fanloop.service.notify.webhooks import (
     DELIVERY_HEADER,
@@ -129,8 +128,7 @@ def fan_out(session: Session, *, limit: int = FANOUT_BATCH) -> int:
         if wants(endpoint, event.topic)
     ]
     if rows:
-        insert = (postgresql.insert if _is_postgresql(session) else sqlite.insert)(WebhookDelivery)
-        session.execute(insert.on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"]), rows)
+        session.execute(insert_ignoring(session, WebhookDelivery, conflict=["endpoint_id", "event_id"]), rows)
     for event in events:
         event.dispatched_at = now
     return len(events)

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from fanloop.core import clock
+from fanloop.core.db import insert_ignoring
 from fanloop.service.notify.models import Notification, OutboxEvent
 
 
@@ -115,9 +115,7 @@ def _row(
 
 def _insert_once(session: Session):  # noqa: ANN202
     """INSERT that skips a notification whose dedupe key exists already."""
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
-    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert_ignoring(session, Notification, conflict=["dedupe_key"])
 
 
 def emit(session: Session, *, topic: str, payload: dict) -> OutboxEvent:
