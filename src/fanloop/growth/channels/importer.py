@@ -212,8 +212,10 @@ def read_ahead(batches: Iterator[list[IncomingMention]], depth: int = 2) -> Iter
 # A JSON Lines file at least this large is read and checked in a process of its own, so the
 # import uses a second core; below it, starting that process costs more than it saves.
 PARALLEL_MIN_BYTES = 16 << 20
-# Chunks of lines waiting in (or coming back from) the reading process.
-PARALLEL_DEPTH = 2
+# Chunks of lines in the reading process (or back from it) beside the batch being written. One is
+# enough, since reading is several times faster than writing; and at the end of the file it holds
+# no more than in the middle, so the peak memory is the steady one.
+PARALLEL_DEPTH = 1
 
 
 def _size(stream: BinaryIO) -> int:

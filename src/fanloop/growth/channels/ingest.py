@@ -123,20 +123,20 @@ def _ingest(session: Session, channel: Channel, mentions: list[IncomingMention])
     if live:
         levels = _levels(session, {author_ids[i] for i in live})
         board = channel.board.slug
+        # What policies and the rota match on; mentions alike in kind, level and language share one.
+        facts: dict[tuple, dict] = {}
+        for i in live:
+            key = (posts.kinds[i], levels.get(author_ids[i], 1), posts.languages[i])
+            if key not in facts:
+                kind, level, language = key
+                facts[key] = {"channel": slug, "board": board, "kind": kind, "tags": [], "priority": "normal",
+                              "level": level, "language": language}  # fmt: skip
         open_tickets(
             session,
             [
                 NewTicket(
                     post_id=post_ids[i],
-                    facts={
-                        "channel": slug,
-                        "board": board,
-                        "kind": posts.kinds[i],
-                        "tags": [],
-                        "priority": "normal",
-                        "level": levels.get(author_ids[i], 1),
-                        "language": posts.languages[i],
-                    },
+                    facts=facts[posts.kinds[i], levels.get(author_ids[i], 1), posts.languages[i]],
                     created_at=posts.created_at[i],
                 )
                 for i in live

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanloop.core import clock
-from fanloop.core.db import fast_insert
+from fanloop.core.db import insert_columns
 from fanloop.service.desk.models import Assignment, Ticket
 from fanloop.service.rota import service as rota
 from fanloop.service.sla import service as sla
@@ -44,36 +44,41 @@ def open_tickets(session: Session, tickets: list[NewTicket]) -> None:
         assignees = {t.post_id: a for t, a in zip(tickets, picked, strict=True)}
     targets = {p.id: _Targets.of(p) for p in policies}
     targets.setdefault(default.id, _Targets.of(default))
-    ticket_rows, assignment_rows, clock_rows = [], [], []
-    for ticket in tickets:
-        assignee_id = assignees.get(ticket.post_id)
-        ticket_rows.append(
-            {
-                "post_id": ticket.post_id,
-                "state": "open",
-                "priority": "normal",
-                "assignee_id": assignee_id,
-                "assigned_at": now if assignee_id else None,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        if assignee_id:
-            assignment_rows.append(
-                {
-                    "post_id": ticket.post_id,
-                    "assignee_id": assignee_id,
-                    "assigned_by_id": None,
-                    "reason": "auto",
-                    "created_at": now,
-                }
-            )
+    post_ids = [t.post_id for t in tickets]
+    assignee_ids = [assignees.get(post_id) for post_id in post_ids]
+    insert_columns(
+        session,
+        Ticket.__table__,
+        len(tickets),
+        {
+            "post_id": post_ids,
+            "state": "open",
+            "priority": "normal",
+            "assignee_id": assignee_ids,
+            "assigned_at": [now if assignee_id else None for assignee_id in assignee_ids],
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    assigned = [(post_id, a) for post_id, a in zip(post_ids, assignee_ids, strict=True) if a]
+    insert_columns(
+        session,
+        Assignment.__table__,
+        len(assigned),
+        {
+            "post_id": [post_id for post_id, _ in assigned],
+            "assignee_id": [a for _, a in assigned],
+            "assigned_by_id": None,
+            "reason": "auto",
+            "created_at": now,
+        },
+    )
+    clocks = _Clocks()
+    for ticket, assignee_id in zip(tickets, assignee_ids, strict=True):
         policy_targets = targets[policy_for(ticket.facts).id]
         for kind, minutes in policy_targets.minutes:
-            clock_rows.append(_clock_row(ticket, policy_targets, kind, minutes, assignee_id))
-    fast_insert(session, Ticket.__table__, ticket_rows)
-    fast_insert(session, Assignment.__table__, assignment_rows)
-    fast_insert(session, SlaClock.__table__, clock_rows)
+            clocks.add(ticket, policy_targets, kind, minutes, assignee_id)
+    clocks.insert(session)
 
 
 @dataclass(frozen=True)
@@ -99,34 +104,47 @@ class _Targets:
         )
 
 
-def _clock_row(
-    ticket: NewTicket,
-    targets: _Targets,
-    kind: str,
-    minutes: int,
-    assignee_id: int | None,
-) -> dict:
-    started = ticket.created_at
-    target = minutes * 60
-    warn_at = targets.calendar.add(started, target * targets.warning_share)
-    due_at = targets.calendar.add(started, target)
-    return {
-        "post_id": ticket.post_id,
-        "policy_id": targets.policy_id,
-        "kind": kind,
-        "state": "running",
-        "started_at": started,
-        "target_seconds": target,
-        "warn_at": warn_at,
-        "due_at": due_at,
-        "next_event_at": warn_at,
-        "warned": False,
-        "breached": False,
-        "running_since": started,
-        "used_seconds": 0.0,
-        "paused_at": None,
-        "stopped_at": None,
-        "stopped_by_id": None,
-        "elapsed_seconds": None,
-        "assignee_id": assignee_id,
-    }
+class _Clocks:
+    """Running clocks for new tickets, gathered column by column."""
+
+    def __init__(self) -> None:
+        self.post_id, self.policy_id, self.kind, self.started_at = [], [], [], []
+        self.target_seconds, self.warn_at, self.due_at, self.assignee_id = [], [], [], []
+
+    def add(self, ticket: NewTicket, targets: _Targets, kind: str, minutes: int, assignee_id: int | None) -> None:
+        started, target = ticket.created_at, minutes * 60
+        self.post_id.append(ticket.post_id)
+        self.policy_id.append(targets.policy_id)
+        self.kind.append(kind)
+        self.started_at.append(started)
+        self.target_seconds.append(target)
+        self.warn_at.append(targets.calendar.add(started, target * targets.warning_share))
+        self.due_at.append(targets.calendar.add(started, target))
+        self.assignee_id.append(assignee_id)
+
+    def insert(self, session: Session) -> None:
+        insert_columns(
+            session,
+            SlaClock.__table__,
+            len(self.post_id),
+            {
+                "post_id": self.post_id,
+                "policy_id": self.policy_id,
+                "kind": self.kind,
+                "state": "running",
+                "started_at": self.started_at,
+                "target_seconds": self.target_seconds,
+                "warn_at": self.warn_at,
+                "due_at": self.due_at,
+                "next_event_at": self.warn_at,  # the sweep fires the warning first, then the breach
+                "warned": False,
+                "breached": False,
+                "running_since": self.started_at,
+                "used_seconds": 0.0,
+                "paused_at": None,
+                "stopped_at": None,
+                "stopped_by_id": None,
+                "elapsed_seconds": None,
+                "assignee_id": self.assignee_id,
+            },
+        )
