@@ -12,7 +12,8 @@ Printed (`name: value`) per database (`_sqlite`, `_postgresql`) and size:
 * `rows_lost`: good, distinct mentions in the file that are not in the database afterwards (goal 0);
 * `rows_rejected`: the broken lines, each reported with its line number;
 * `peak_rss_mb_<rows>`: the importing process's peak memory at each size; memory is flat when the
-  1,000,000-row figure is no higher than the 100,000-row one by more than a few MB;
+  1,000,000-row figure is no higher than the 100,000-row one by more than a few MB (what it holds is
+  a batch, a chunk read ahead and the page cache);
 * `reader_rss_mb_<rows>`: the peak memory of the process that reads and checks the file's lines
   (a JSON Lines file of 16 MB or more is read in a process of its own, on the second core).
 
