@@ -69,6 +69,13 @@ def test_a_lead_adds_a_channel_and_imports_a_file_with_a_bad_row(
     # The imported mentions wait in the inbox with their clocks and the channel's badge.
     inbox = lead.get("/inbox")
     assert "badge-channel" in inbox.text and inbox.text.count("Mention number") == 2
+    # A report is read on its own channel's page only.
+    run_path = uploaded.headers["location"]
+    lead.post("/staff/channels", data={"csrf_token": csrf(lead), "name": "App Store", "slug": "app-store",
+                                       "kind": "app_store", "board": "social", "post_kind": "complaint"})  # fmt: skip
+    elsewhere = lead.get(run_path.replace("/weibo/", "/app-store/"))
+    assert elsewhere.status_code == 404 and "There is no import" in elsewhere.text
+    assert lead.get("/staff/channels/weibo/imports/99999999999").status_code == 404
 
 
 def test_an_upload_without_a_file_or_the_csrf_token_is_refused(web_client, log_in, csrf, people, database):

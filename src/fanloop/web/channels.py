@@ -240,11 +240,7 @@ def upload(
 def import_report(request: Request, slug: str, run_id: int, session: SessionDep, viewer: CurrentMember):
     """What an import did, and every refused row with its line and reason."""
     channel = channels.get_channel(session, viewer=viewer, slug=slug)
-    run = channels.get_import_run(session, viewer=viewer, run_id=run_id)
-    if run.channel_id != channel.id:
-        from fanloop.core.errors import NotFound
-
-        raise NotFound(f"There is no import {run_id} of this channel.")
+    run = channels.get_import_run(session, viewer=viewer, run_id=run_id, channel=channel)
     return render(request, "growth/import_report.html", {"channel": channel, "run": run})
 
 

@@ -34,6 +34,8 @@ class Outcome:
     imported: int = 0
     duplicates: int = 0
     new_members: int = 0
+    # The batch's new posts (the webhook answers with them). Not summed: a whole import's would
+    # grow with the file.
     post_ids: list[int] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:

@@ -177,9 +177,11 @@ def import_runs(session: Session, *, viewer: Member, channel: Channel, limit: in
     )
 
 
-def get_import_run(session: Session, *, viewer: Member, run_id: int) -> ImportRun:
+def get_import_run(session: Session, *, viewer: Member, run_id: int, channel: Channel | None = None) -> ImportRun:
+    """An import and its report; with `channel`, only one of that channel's."""
     require(viewer, Action.VIEW_GROWTH)
-    run = session.get(ImportRun, run_id)
-    if run is None:
-        raise NotFound(f"There is no import {run_id}.")
+    run = session.get(ImportRun, run_id) if 0 < run_id <= 2**31 - 1 else None
+    if run is None or (channel is not None and run.channel_id != channel.id):
+        suffix = f" of {channel.name}" if channel is not None else ""
+        raise NotFound(f"There is no import {run_id}{suffix}.")
     return run
