@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, case, func, select, union
+from sqlalchemy import ColumnElement, Select, case, func, select, union, union_all
 from sqlalchemy.orm import Session
 
 from fanloop.community.members.models import Member
@@ -59,11 +59,13 @@ def active_counts(session: Session, span: Period, core_min_xp: int) -> ActiveCou
     since = {days: midnight(last_day - timedelta(days=days - 1), span) for days in (1, 7, 30)}
     period_lo = midnight(span.start, span)
     lo = min(period_lo, *since.values())
+    # Each member's latest post, reply and vote, then the latest of the three: grouping each table
+    # first keeps the rows to combine to one per member and table.
     parts = [
-        select(member_id.label("member_id"), at.label("at")).where(at >= lo, at < hi)
+        select(member_id.label("member_id"), func.max(at).label("at")).where(at >= lo, at < hi).group_by(member_id)
         for member_id, at in ACTIONS
     ]
-    activity = union(*parts).subquery()
+    activity = union_all(*parts).subquery()
     latest = (
         select(activity.c.member_id, func.max(activity.c.at).label("last_at"))
         .group_by(activity.c.member_id)
