@@ -6,23 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fanloop.growth.channels.rows import RowError, _text
-
-
-def _careful(value: object, name: str, *, limit: int, required: bool) -> str:
-    """The rules of _text written once, without the quick path."""
-    if value is None or value == "":
-        if required:
-            raise RowError(f"missing {name}")
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise RowError(f"{name} must be a string")
-    text = str(value).replace("\x00", "").strip()
-    if required and not text:
-        raise RowError(f"{name} is empty")
-    if len(text) > limit:
-        raise RowError(f"{name} is longer than {limit} characters")
-    return text
+from fanloop.growth.channels.rows import RowError, _text, _text_carefully
 
 
 def _outcome(read, *args, **kwargs):  # noqa: ANN001, ANN202
@@ -46,5 +30,5 @@ values = st.one_of(
 @given(value=values, limit=st.integers(min_value=1, max_value=10), required=st.booleans())
 def test_the_quick_path_agrees_with_the_careful_one(value, limit, required):
     assert _outcome(_text, value, "text", limit=limit, required=required) == _outcome(
-        _careful, value, "text", limit=limit, required=required
+        _text_carefully, value, "text", limit=limit, required=required
     )

@@ -60,10 +60,16 @@ class RowError(ValueError):
 
 
 def _text(value: object, name: str, *, limit: int, required: bool = False) -> str:
+    """A text field, stripped; RowError says why a value will not do."""
     if type(value) is str and 0 < len(value) <= limit and "\x00" not in value:  # the usual case, quickly
         text = value.strip()
         if text or not required:
             return text
+    return _text_carefully(value, name, limit=limit, required=required)
+
+
+def _text_carefully(value: object, name: str, *, limit: int, required: bool) -> str:
+    """What _text gives, for any value (its quick path only takes ordinary strings)."""
     if value is None or value == "":
         if required:
             raise RowError(f"missing {name}")
