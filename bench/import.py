@@ -14,6 +14,8 @@ Printed (`name: value`) per database (`_sqlite`, `_postgresql`) and size:
 * `peak_rss_mb_<rows>`: the importing process's peak memory at each size; memory is flat when the
   1,000,000-row figure is no higher than the 100,000-row one by more than a few MB (what it holds is
   a batch, a chunk read ahead and the page cache);
+* `rss_mb_<rows>_at_<25|50|75>pct`: the importing process's memory a quarter, half and three
+  quarters of the way through the file;
 * `reader_rss_mb_<rows>`: the peak memory of the process that reads and checks the file's lines
   (a JSON Lines file of 16 MB or more is read in a process of its own, on the second core).
 
@@ -125,9 +127,16 @@ def run_import(url: str, path: Path) -> dict:
                              starts_at=NOW - timedelta(days=10), ends_at=NOW + timedelta(days=1),
                              goal_metric="participants", goal_value=10_000, cost_cents=0, currency="CNY",
                              created_by_id=lead, created_at=NOW))
+    size, rss_at = path.stat().st_size, {}
+
+    def progress(read: int) -> None:  # memory as the import goes: a quarter, a half, three quarters
+        for quarter in (25, 50, 75):
+            if quarter not in rss_at and read >= size * quarter / 100:
+                rss_at[quarter] = _rss_mb()
+
     started = time.perf_counter()
     with path.open("rb") as stream:
-        report = import_stream(database, channel_slug="weibo", stream=stream, name=path.name)
+        report = import_stream(database, channel_slug="weibo", stream=stream, name=path.name, progress=progress)
     seconds = time.perf_counter() - started
     with database.unit_of_work() as session:
         stored = session.scalar(select(func.count()).select_from(Mention))
@@ -139,9 +148,15 @@ def run_import(url: str, path: Path) -> dict:
         "rejected": report.rejected,
         "stored": stored,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mb_at": rss_at,
         # The process that reads and checks a large file's lines (0 when the file was read in a thread).
         "reader_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS"))
 
 
 def measure(url: str | None, rows: int, folder: Path) -> dict:
@@ -179,6 +194,8 @@ def main() -> None:
             rate = result["rows_read"] / result["seconds"]
             print(f"peak_rss_mb_{rows}_{name}: {result['peak_rss_mb']:.0f}", flush=True)
             print(f"reader_rss_mb_{rows}_{name}: {result['reader_rss_mb']:.0f}", flush=True)
+            for quarter, mb in sorted(result["rss_mb_at"].items()):
+                print(f"rss_mb_{rows}_{name}_at_{quarter}pct: {mb:.0f}")
             if rows == args.rows:
                 print(f"import_rows_per_s_{name}: {rate:.0f}")
                 print(f"import_seconds_{name}: {result['seconds']:.1f}")
