@@ -21,8 +21,7 @@ from fanloop.core.permissions import Action, can, require
 from fanloop.deps import CurrentMember, SessionDep
 from fanloop.releases import beta
 from fanloop.web.changelog import coming_next
-from fanloop.web.deps import CsrfChecked, PageRoute
-from fanloop.web.desk import page_language
+from fanloop.web.deps import CsrfChecked, PageRoute, page_language
 from fanloop.web.errors import N_, act
 from fanloop.web.i18n import gettext
 from fanloop.web.templating import env, render

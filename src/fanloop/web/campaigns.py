@@ -21,8 +21,7 @@ from fanloop.deps import CurrentMember, SessionDep
 from fanloop.growth import referrals
 from fanloop.growth.campaigns import report, service
 from fanloop.growth.models import Campaign
-from fanloop.web.deps import CsrfChecked, PageRoute, is_htmx, login_url, redirect
-from fanloop.web.desk import page_language
+from fanloop.web.deps import CsrfChecked, PageRoute, is_htmx, login_url, page_language, redirect
 from fanloop.web.errors import N_, act, form_errors
 from fanloop.web.i18n import current_language, get_locale, gettext
 from fanloop.web.templating import env, get_zone, render

@@ -30,8 +30,7 @@ from fanloop.core.permissions import Action, can
 from fanloop.deps import CurrentMember, SessionDep, SettingsDep
 from fanloop.releases import beta, feedback, service
 from fanloop.releases.models import CREDIT_ROLES, ExperienceReport, Release, ReleaseItem
-from fanloop.web.deps import PageRoute, is_htmx
-from fanloop.web.desk import page_language
+from fanloop.web.deps import PageRoute, is_htmx, page_language
 from fanloop.web.i18n import current_language, gettext, html_lang
 from fanloop.web.templating import env, filter_isodate, render
 

@@ -21,8 +21,7 @@ from fanloop.growth.channels import service as channels
 from fanloop.growth.channels.connectors import connector_names
 from fanloop.growth.channels.service import ChannelInput
 from fanloop.growth.models import CHANNEL_KINDS, Channel, ChannelIdentity, IdentityClaim, Mention
-from fanloop.web.deps import CsrfChecked, PageRoute, redirect
-from fanloop.web.desk import page_language
+from fanloop.web.deps import CsrfChecked, PageRoute, page_language, redirect
 from fanloop.web.errors import N_, act, error_message
 from fanloop.web.i18n import gettext
 from fanloop.web.templating import env, render

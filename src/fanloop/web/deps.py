@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -25,7 +25,7 @@ from fanloop.community.members.models import Member
 from fanloop.core.permissions import Role
 from fanloop.deps import CSRF_COOKIE, CSRF_HEADER, CurrentMember, SessionDep, check_csrf
 from fanloop.service.notify import service as notify
-from fanloop.web.i18n import negotiate_language
+from fanloop.web.i18n import negotiate_language, use_language
 
 LANG_COOKIE = "lang"
 TZ_COOKIE = "tz"
@@ -205,3 +205,12 @@ def back_path(request: Request, default: str = "/") -> str:
     if parts.netloc and parts.netloc != request.url.netloc:
         return default
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""), default)
+
+
+async def page_language(request: Request) -> AsyncIterator[None]:
+    """A page router's dependency: messages its handlers write (flashes, notices, refusals) come
+    out in the viewer's language."""
+    with use_language(
+        negotiate_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    ):
+        yield

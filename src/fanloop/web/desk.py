@@ -4,7 +4,6 @@ Also the display helpers the desk templates share (labels, durations)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -19,19 +18,10 @@ from fanloop.deps import CurrentMember, SessionDep
 from fanloop.service.desk import service as desk
 from fanloop.service.desk.models import PRIORITIES
 from fanloop.service.desk.overview import post_service
-from fanloop.web.deps import LANG_COOKIE, CsrfChecked, PageRoute, back_path, is_htmx, login_url, redirect
+from fanloop.web.deps import CsrfChecked, PageRoute, back_path, is_htmx, login_url, page_language, redirect
 from fanloop.web.errors import N_, error_message
-from fanloop.web.i18n import gettext, negotiate_language, ngettext, use_language
+from fanloop.web.i18n import gettext, ngettext
 from fanloop.web.templating import env, render
-
-
-async def page_language(request: Request) -> AsyncIterator[None]:
-    """Messages the desk's handlers write (flashes, notices) come out in the viewer's language."""
-    with use_language(
-        negotiate_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
-    ):
-        yield
-
 
 router = APIRouter(route_class=PageRoute, dependencies=[Depends(page_language)])
 

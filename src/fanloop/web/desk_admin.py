@@ -24,8 +24,7 @@ from fanloop.service.desk.models import PRIORITIES
 from fanloop.service.sla import policies
 from fanloop.service.sla.calendar import WEEKDAYS
 from fanloop.service.sla.models import SlaCalendar, SlaPolicy
-from fanloop.web.deps import CsrfChecked, PageRoute, redirect
-from fanloop.web.desk import page_language
+from fanloop.web.deps import CsrfChecked, PageRoute, page_language, redirect
 from fanloop.web.errors import error_message
 from fanloop.web.i18n import gettext
 from fanloop.web.inbox import require_staff

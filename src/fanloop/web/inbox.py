@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+import fanloop.web.desk  # noqa: F401 - registers the desk template helpers
 from fanloop.community.members.models import Member
 from fanloop.community.posts import service as posts
 from fanloop.community.posts.models import POST_KINDS
@@ -21,8 +22,7 @@ from fanloop.service.desk import macros
 from fanloop.service.desk import service as desk
 from fanloop.service.desk.inbox import VIEWS, InboxFilters, inbox
 from fanloop.service.desk.overview import post_service
-from fanloop.web.deps import CsrfChecked, PageRoute, is_htmx, redirect
-from fanloop.web.desk import page_language  # also registers the desk template helpers
+from fanloop.web.deps import CsrfChecked, PageRoute, is_htmx, page_language, redirect
 from fanloop.web.errors import error_message
 from fanloop.web.i18n import gettext
 from fanloop.web.presenters import query_string

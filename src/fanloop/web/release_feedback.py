@@ -19,8 +19,7 @@ from fanloop.deps import CurrentMember, SessionDep, SettingsDep
 from fanloop.releases import feedback, service
 from fanloop.releases.models import ExperienceReport, Release
 from fanloop.web.changelog import award_view, changelog_url, release_context
-from fanloop.web.deps import CsrfChecked, PageRoute, back_path, is_htmx, login_url, redirect
-from fanloop.web.desk import page_language
+from fanloop.web.deps import CsrfChecked, PageRoute, back_path, is_htmx, login_url, page_language, redirect
 from fanloop.web.errors import N_, error_message, form_errors
 from fanloop.web.i18n import gettext
 from fanloop.web.templating import render

@@ -24,8 +24,7 @@ from fanloop.deps import CurrentMember, SessionDep
 from fanloop.releases import cadence, flows, service
 from fanloop.releases.models import Release, ReleaseTrain
 from fanloop.web.changelog import changelog_url
-from fanloop.web.deps import CsrfChecked, PageRoute, redirect
-from fanloop.web.desk import page_language
+from fanloop.web.deps import CsrfChecked, PageRoute, page_language, redirect
 from fanloop.web.errors import N_, act
 from fanloop.web.i18n import current_language, get_locale, gettext, ngettext
 from fanloop.web.templating import env, filter_localtime, render, use_timezone

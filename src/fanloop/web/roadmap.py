@@ -14,8 +14,7 @@ from fanloop.core.errors import Invalid
 from fanloop.core.permissions import Action, can, require
 from fanloop.deps import CurrentMember, SessionDep
 from fanloop.releases import roadmap
-from fanloop.web.deps import CsrfChecked, PageRoute
-from fanloop.web.desk import page_language
+from fanloop.web.deps import CsrfChecked, PageRoute, page_language
 from fanloop.web.errors import N_, act
 from fanloop.web.i18n import gettext
 from fanloop.web.releases import reordered

@@ -18,8 +18,7 @@ from fanloop.deps import CurrentMember, SessionDep
 from fanloop.service.rota import roster
 from fanloop.service.rota.models import RotaShift
 from fanloop.service.sla.calendar import WEEKDAYS
-from fanloop.web.deps import CsrfChecked, PageRoute, redirect
-from fanloop.web.desk import page_language
+from fanloop.web.deps import CsrfChecked, PageRoute, page_language, redirect
 from fanloop.web.desk_admin import hours_text, parse_hours
 from fanloop.web.errors import error_message
 from fanloop.web.i18n import gettext
