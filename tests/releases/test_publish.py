@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from fanloop.community.members.models import Member
 from fanloop.community.posts.models import Post, StatusChange
 from fanloop.core.errors import Conflict, Forbidden, Invalid
-from fanloop.releases import flows, scheduled
+from fanloop.releases import changelog, flows, scheduled
 from fanloop.releases import service as releases
 from fanloop.releases.models import Release, ReleaseCredit
 from fanloop.service.notify.models import Notification, OutboxEvent
@@ -130,7 +130,7 @@ def test_a_pain_point_ships_all_its_posts(forum):
     result = _publish(forum, release_id)
     assert result.posts_shipped == 3 and result.credited == 3
     with forum.database.unit_of_work() as session:
-        view = releases.release_view(session, release=session.get(Release, release_id))
+        view = changelog.release_view(session, release=session.get(Release, release_id))
         [item] = view.items
         assert [post.id for post in item.posts] == post_ids
         assert item.credit_counts == {"reporter": 3}
@@ -212,13 +212,13 @@ def test_what_shipped_because_of_a_fan(forum):
     _add(forum, release_id, post_id=post_id, summary="Dark mode everywhere")
     _publish(forum, release_id)
     with forum.database.unit_of_work() as session:
-        [shipped] = releases.shipped_because_of(session, member_id=fan.id)
+        [shipped] = changelog.shipped_because_of(session, member_id=fan.id)
         assert (shipped.version, shipped.summary, shipped.roles) == (
             "2026.03.13",
             "Dark mode everywhere",
             ("reporter",),
         )
-        assert releases.shipped_because_of(session, member_id=voter.id)[0].roles == ("voter",)
+        assert changelog.shipped_because_of(session, member_id=voter.id)[0].roles == ("voter",)
 
 
 def test_versions_are_safe_in_a_url(forum):

@@ -19,7 +19,7 @@ from fanloop.community.posts import service as posts
 from fanloop.community.posts.models import Post, Vote
 from fanloop.core import clock as clock_module
 from fanloop.insights.painpoints.models import PainPoint, PainPointPost
-from fanloop.releases import flows, roadmap
+from fanloop.releases import changelog, flows, roadmap
 from fanloop.releases import service as releases
 from fanloop.releases.models import Release, ReleaseTrain
 from fanloop.service.notify import messages
@@ -119,7 +119,7 @@ def published(world, seed, database, make_post, monkeypatch) -> dict:
     """A published release: li_wei's suggestion (voted by two more fans) and bug (confirmed by one),
     with a line that needs escaping; then the next release opened as a draft. Only one member is
     shown per role, so the others are counted as "and N more"."""
-    monkeypatch.setattr(releases, "CREDITS_SHOWN", 1)
+    monkeypatch.setattr(changelog, "CREDITS_SHOWN", 1)
     voters = [seed.member("fan", handle) for handle in ("wang_fang", "zhao_lei")]
     idea = make_post(world["fan"], kind="suggestion", title="Dark mode for the gallery")
     bug = make_post(world["fan"], title="Camera freezes on launch")

@@ -24,7 +24,7 @@ from fanloop.core import clock
 from fanloop.core.config import Settings
 from fanloop.core.errors import Conflict, Invalid
 from fanloop.core.permissions import Action, require
-from fanloop.releases import beta, service
+from fanloop.releases import beta, changelog, service
 from fanloop.releases.models import AwardVote, ExperienceReport, Release, ReleaseCredit, ReleaseItem
 from fanloop.service.notify import service as notify
 
@@ -66,7 +66,7 @@ def _title(version: str, text: str) -> str:
 def _board_for(session: Session, release: Release) -> str:
     """The board most of the release's posts are in (else the first board)."""
     items = service.items_of(session, release.id)
-    post_ids = [post_id for ids in service.item_posts(session, items).values() for post_id in ids]
+    post_ids = [post_id for ids in changelog.item_posts(session, items).values() for post_id in ids]
     return posts.main_board(session, post_ids=post_ids)
 
 
@@ -282,7 +282,7 @@ def award_team(session: Session, *, item_id: int) -> tuple[list[Member], list[Me
             .order_by(Member.xp.desc(), Member.id)
         )
     )
-    post_ids = service.published_posts(session, [item_id]).get(item_id, [])
+    post_ids = changelog.published_posts(session, [item_id]).get(item_id, [])
     staff_ids = audience.staff_who_worked_on(session, post_ids=post_ids)
     staff = list(
         session.scalars(select(Member).where(Member.id.in_(staff_ids)).order_by(Member.display_name))

@@ -34,7 +34,7 @@ from fanloop.core import clock
 from fanloop.core.errors import Conflict, Invalid
 from fanloop.core.permissions import Action, require
 from fanloop.insights.painpoints import service as pain_points
-from fanloop.releases import beta, feedback, service
+from fanloop.releases import beta, changelog, feedback, service
 from fanloop.releases.models import CREDIT_ROLES, Release, ReleaseCredit, ReleaseItemPost
 from fanloop.service.notify import service as notify
 
@@ -90,7 +90,7 @@ def publish(session: Session, *, release_id: int, actor: Member | None = None) -
         raise Conflict(f"Release {release.version} is published already.")
     session.refresh(release)
 
-    posts_by_item = service.item_posts(session, items)
+    posts_by_item = changelog.item_posts(session, items)
     _store_item_posts(session, posts_by_item)
     post_ids = sorted({post_id for ids in posts_by_item.values() for post_id in ids})
     shipped = posts.ship_posts(

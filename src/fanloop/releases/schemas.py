@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fanloop.releases import roadmap, service
+from fanloop.releases import changelog, roadmap, service
 from fanloop.releases.models import Release, ReleaseTrain
 
 Subject = Literal["post", "pain_point"]
@@ -147,8 +147,8 @@ class ReleaseDetailRead(ReleaseRead):
     honour_roll: list[HonourRead]
 
     @classmethod
-    def of_view(cls, view: service.ReleaseView, language: str = "en") -> ReleaseDetailRead:
-        def credit(member: service.CreditedMember) -> dict:
+    def of_view(cls, view: changelog.ReleaseView, language: str = "en") -> ReleaseDetailRead:
+        def credit(member: changelog.CreditedMember) -> dict:
             return {
                 "handle": member.handle,
                 "display_name": member.display_name,

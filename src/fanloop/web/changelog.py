@@ -29,6 +29,7 @@ from fanloop.core import clock
 from fanloop.core.permissions import Action, can
 from fanloop.deps import CurrentMember, SessionDep, SettingsDep
 from fanloop.releases import beta, feedback, service
+from fanloop.releases import changelog as reads
 from fanloop.releases.models import CREDIT_ROLES, ExperienceReport, Release, ReleaseItem
 from fanloop.web.deps import PageRoute, is_htmx, page_language
 from fanloop.web.i18n import current_language, gettext, html_lang
@@ -88,7 +89,7 @@ class AwardView:
     my_vote: int | None
     may_vote: bool
     winner: feedback.Standing | None = None
-    fans: list[service.CreditedMember] = field(default_factory=list)
+    fans: list[reads.CreditedMember] = field(default_factory=list)
     staff: list[Member] = field(default_factory=list)
 
 
@@ -108,7 +109,7 @@ def award_view(session: Session, viewer: Member | None, release: Release) -> Awa
         may_vote=is_open and can(viewer, Action.VOTE),
         winner=winner,
         fans=[
-            service.CreditedMember(fan.id, fan.handle, fan.display_name, fan.xp, level_for(fan.xp))
+            reads.CreditedMember(fan.id, fan.handle, fan.display_name, fan.xp, level_for(fan.xp))
             for fan in fans
         ],
         staff=staff,
@@ -148,7 +149,7 @@ def release_context(
     refused report."""
     prerelease = release.state != "published"
     return {
-        "view": service.release_view(session, release=release),
+        "view": reads.release_view(session, release=release),
         "release": release,
         "may_manage": can(viewer, Action.MANAGE_RELEASES),
         "is_beta_tester": prerelease and viewer is not None and beta.is_member(session, viewer.id),
@@ -172,7 +173,7 @@ def coming_next(session: Session, viewer: Member | None) -> tuple[list[Release],
 def changelog(request: Request, session: SessionDep, viewer: CurrentMember, page: Page = 1):
     """Published releases, newest first, with their notes, items and best update; beta testers and
     staff also see what is coming next."""
-    rows, total = service.list_releases(
+    rows, total = reads.list_releases(
         session, viewer=viewer, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     items = _items_by_release(session, rows)
@@ -212,7 +213,7 @@ def shipped_because_of(handle: str, request: Request, session: SessionDep, viewe
     context = {
         "profile": member,
         "is_self": is_self,
-        "credits": service.shipped_because_of(session, member_id=member.id),
+        "credits": reads.shipped_because_of(session, member_id=member.id),
     }
     if not is_htmx(request):
         return render(request, "releases/shipped.html", context)
@@ -242,7 +243,7 @@ def _entry_html(release: Release, items: list[ReleaseItem], base_url: str) -> st
 
 def _feed_releases(session: Session) -> tuple[list[Release], dict[int, list[ReleaseItem]]]:
     # viewer=None: a feed shows what anyone may see, even when staff fetch it.
-    rows, _ = service.list_releases(session, viewer=None, limit=FEED_SIZE)
+    rows, _ = reads.list_releases(session, viewer=None, limit=FEED_SIZE)
     return rows, _items_by_release(session, rows)
 
 

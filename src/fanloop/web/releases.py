@@ -21,7 +21,7 @@ from fanloop.community.members.models import Member
 from fanloop.core.errors import Invalid
 from fanloop.core.permissions import Action, can, require
 from fanloop.deps import CurrentMember, SessionDep
-from fanloop.releases import cadence, flows, service
+from fanloop.releases import cadence, changelog, flows, service
 from fanloop.releases.models import Release, ReleaseTrain
 from fanloop.web.changelog import changelog_url
 from fanloop.web.deps import CsrfChecked, PageRoute, page_language, redirect
@@ -131,7 +131,7 @@ def releases_page(request: Request, session: SessionDep, viewer: CurrentMember):
     release, and the cadence, which leads change."""
     require(viewer, Action.MANAGE_RELEASES)
     train = service.get_train(session)
-    rows, _ = service.list_releases(session, viewer=viewer, include_open=True, limit=RECENT_RELEASES)
+    rows, _ = changelog.list_releases(session, viewer=viewer, include_open=True, limit=RECENT_RELEASES)
     context = {
         "train": train,
         "releases": rows,
@@ -211,7 +211,7 @@ def update_train(
 def _compose_context(session: Session, viewer: Member, release: Release) -> dict:
     is_open = release.state != "published"
     return {
-        "view": service.release_view(session, release=release),
+        "view": changelog.release_view(session, release=release),
         "release": release,
         "train": service.get_train(session),
         "is_open": is_open,
@@ -416,7 +416,7 @@ def confirm_publish(release_id: int, request: Request, session: SessionDep, view
     release = service.get_release(session, viewer=viewer, release_id=release_id)
     if release.state == "published":
         return redirect(request, changelog_url(release.version))
-    view = service.release_view(session, release=release)
+    view = changelog.release_view(session, release=release)
     post_ids = {post.id for item in view.items for post in item.posts}
     context = {"release": release, "view": view, "post_count": len(post_ids)}
     return render(request, "releases/publish.html", context)

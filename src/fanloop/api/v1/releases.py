@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from fanloop.community.members import service as members
 from fanloop.deps import CurrentMember, RequiredMember, SessionDep
-from fanloop.releases import flows, roadmap, service
+from fanloop.releases import changelog, flows, roadmap, service
 from fanloop.releases.schemas import (
     CandidatesRead,
     CardMove,
@@ -41,7 +41,7 @@ def _language(viewer) -> str:  # noqa: ANN001
 
 def _detail(session, viewer, release_id: int) -> ReleaseDetailRead:  # noqa: ANN001
     release = service.get_release(session, viewer=viewer, release_id=release_id)
-    return ReleaseDetailRead.of_view(service.release_view(session, release=release), _language(viewer))
+    return ReleaseDetailRead.of_view(changelog.release_view(session, release=release), _language(viewer))
 
 
 def _roadmap(session) -> RoadmapRead:  # noqa: ANN001
@@ -72,7 +72,7 @@ def list_releases(
     include_open: bool = False,
 ):
     """Published releases, newest first; staff may ask for the open ones too."""
-    rows, total = service.list_releases(
+    rows, total = changelog.list_releases(
         session, viewer=viewer, include_open=include_open, limit=limit, offset=offset
     )
     next_offset = offset + limit if offset + limit < total else None
@@ -97,7 +97,7 @@ def get_release(release_id: int, session: SessionDep, viewer: CurrentMember):
 def get_release_by_version(version: str, session: SessionDep, viewer: CurrentMember):
     """The same, by version: what the changelog page shows."""
     release = service.get_release_by_version(session, viewer=viewer, version=version)
-    return ReleaseDetailRead.of_view(service.release_view(session, release=release), _language(viewer))
+    return ReleaseDetailRead.of_view(changelog.release_view(session, release=release), _language(viewer))
 
 
 @router.patch("/releases/{release_id}", response_model=ReleaseRead)
@@ -189,7 +189,7 @@ def shipped_because_of(handle: str, session: SessionDep, limit: Limit = 50):
             post_id=credit.post_id,
             roles=list(credit.roles),
         )
-        for credit in service.shipped_because_of(session, member_id=member.id, limit=limit)
+        for credit in changelog.shipped_because_of(session, member_id=member.id, limit=limit)
     ]
 
 
