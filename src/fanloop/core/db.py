@@ -238,9 +238,10 @@ def fast_insert(session: Session, table, rows: list[dict]) -> None:  # noqa: ANN
 
 def insert_columns(session: Session, table, count: int, columns: dict) -> None:  # noqa: ANN001
     """INSERT `count` rows given column by column: each value of `columns` is a list of `count`
-    values (not to be changed afterwards in the same unit of work), or one value for every row. For the bulk paths (imports): values are put in the
-    database's own form here, once per column, rather than by SQLAlchemy's per-value type
-    processing, and no dict is built per row.
+    values (not to be changed afterwards in the same unit of work), or one value for every row.
+    For the bulk paths (imports): on SQLite values are put in its own form here, once per column,
+    rather than by SQLAlchemy's per-value type processing; on PostgreSQL they go through COPY. No
+    dict is built per row.
 
     A column that holds the same simple value in every row (a state, a board, "now") is written
     into the statement once instead of being bound again for each row: binding is what a bulk
@@ -253,13 +254,12 @@ def insert_columns(session: Session, table, count: int, columns: dict) -> None: 
     if session.get_bind().dialect.name == "postgresql":
         _copy_columns(session, table, count, columns)
         return
-    sqlite_db, marker = True, "?"
     slots, bound = [], []
     # A list given for several columns, or tables, of one unit of work is converted once. The
     # entry keeps the list alive, so its id cannot be taken by another list meanwhile.
     converted: dict[int, tuple[list, list]] = session.info.setdefault("fanloop_converted", {})
     for name, values in columns.items():
-        convert = _driver_form(table.c[name].type, sqlite_db)
+        convert = _sqlite_form(table.c[name].type)
         if isinstance(values, list):
             if convert is not None:
                 entry = converted.get(id(values))
@@ -275,7 +275,7 @@ def insert_columns(session: Session, table, count: int, columns: dict) -> None: 
         if literal is not None:
             slots.append(literal)
         else:
-            slots.append(marker)
+            slots.append("?")
             bound.append(values)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(slots)})"
     session.connection().exec_driver_sql(sql, list(zip(*bound, strict=True)) if bound else [()] * count)
@@ -314,12 +314,12 @@ def _literal(value: object) -> str | None:
     return None
 
 
-def _driver_form(column_type, sqlite_db: bool):  # noqa: ANN001, ANN202
+def _sqlite_form(column_type):  # noqa: ANN001, ANN202
+    """How a column's values are put in the form SQLite stores (None: as they are). PostgreSQL
+    needs none: COPY takes them as psycopg adapts them."""
     if isinstance(column_type, UTCDateTime):
-        if not sqlite_db:
-            return None  # psycopg sends aware datetimes as they are
         return _sqlite_datetime
-    if sqlite_db and isinstance(column_type, Boolean):
+    if isinstance(column_type, Boolean):
         return _sqlite_bool
     return None
 

@@ -71,10 +71,15 @@ def level_progress(xp: int) -> float:
     return (xp - current.min_xp) / (upcoming.min_xp - current.min_xp)
 
 
+def dedupe_key(reason: str, post_id: int | None, subject: str = "") -> str:
+    """What makes an award once only: one per reason, post and subject."""
+    return f"{reason}:{post_id}:{subject}"
+
+
 def award(session: Session, *, member_id: int, reason: str, post_id: int | None, subject: str = "") -> bool:
     """Give the points for one contribution, once; returns False if it was already given."""
-    dedupe_key = f"{reason}:{post_id}:{subject}"
-    exists = session.scalar(select(XpEvent.id).where(XpEvent.dedupe_key == dedupe_key))
+    key = dedupe_key(reason, post_id, subject)
+    exists = session.scalar(select(XpEvent.id).where(XpEvent.dedupe_key == key))
     if exists:
         return False
     points = POINTS[reason]
@@ -84,7 +89,7 @@ def award(session: Session, *, member_id: int, reason: str, post_id: int | None,
             reason=reason,
             points=points,
             post_id=post_id,
-            dedupe_key=dedupe_key,
+            dedupe_key=key,
             created_at=clock.now(),
         )
     )

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from fanloop.community.levels.models import XpEvent
-from fanloop.community.levels.service import POINTS
+from fanloop.community.levels.service import POINTS, dedupe_key
 from fanloop.community.members.models import Member
 from fanloop.community.posts.models import Follow, Post, SearchBacklog
 from fanloop.community.posts.service import HOT_EPOCH, _index_terms
@@ -77,7 +77,9 @@ def create_imported(session: Session, batch: ImportedPosts) -> list[int]:
     insert_columns(session, SearchBacklog.__table__, count, {"post_id": post_ids})
     taking_part = [
         (post_id, author_id)
-        for post_id, author_id, participating in zip(post_ids, batch.author_ids, batch.participating, strict=True)
+        for post_id, author_id, participating in zip(
+            post_ids, batch.author_ids, batch.participating, strict=True
+        )
         if participating
     ]
     if taking_part:
@@ -96,7 +98,7 @@ def adopt_posts(session: Session, *, member_id: int, post_ids: list[int]) -> int
 
 def _follow_and_award(session: Session, pairs: list[tuple[int, int]], *, fresh: bool) -> int:
     """Each (post, member): the member follows the post and earns the experience a forum post
-    earns, once per post (the same dedupe key as levels.award). `fresh` posts were inserted just
+    earns, once per post (levels.dedupe_key, as levels.award). `fresh` posts were inserted just
     now, so nothing can be there yet; otherwise what is there already is skipped."""
     now = clock.now()
     if not fresh:
@@ -110,11 +112,13 @@ def _follow_and_award(session: Session, pairs: list[tuple[int, int]], *, fresh: 
         awarded = {
             key
             for (key,) in select_where_in(
-                session, "SELECT dedupe_key FROM xp_events WHERE dedupe_key IN ({})", [_key(p) for p in post_ids]
+                session,
+                "SELECT dedupe_key FROM xp_events WHERE dedupe_key IN ({})",
+                [dedupe_key("post_created", p) for p in post_ids],
             )
         }
         to_follow = [pair for pair in pairs if pair not in following]
-        to_award = [pair for pair in pairs if _key(pair[0]) not in awarded]
+        to_award = [pair for pair in pairs if dedupe_key("post_created", pair[0]) not in awarded]
     else:
         to_follow = to_award = pairs
     if to_follow:
@@ -142,7 +146,7 @@ def _follow_and_award(session: Session, pairs: list[tuple[int, int]], *, fresh: 
                 "reason": "post_created",
                 "points": points,
                 "post_id": [p for p, _ in to_award],
-                "dedupe_key": [_key(p) for p, _ in to_award],
+                "dedupe_key": [dedupe_key("post_created", p) for p, _ in to_award],
                 "created_at": now,
             },
         )
@@ -158,10 +162,6 @@ def _follow_and_award(session: Session, pairs: list[tuple[int, int]], *, fresh: 
             execution_options={"synchronize_session": False},
         )
     return points * len(to_award)
-
-
-def _key(post_id: int) -> str:
-    return f"post_created:{post_id}:"
 
 
 def index_backlog(session: Session, *, limit: int = 500) -> int:

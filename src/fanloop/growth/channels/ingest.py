@@ -127,23 +127,15 @@ def _ingest(session: Session, channel: Channel, mentions: list[IncomingMention])
         board = channel.board.slug
         # What policies and the rota match on; mentions alike in kind, level and language share one.
         facts: dict[tuple, dict] = {}
+        tickets = []
         for i in live:
             key = (posts.kinds[i], levels.get(author_ids[i], 1), posts.languages[i])
             if key not in facts:
                 kind, level, language = key
                 facts[key] = {"channel": slug, "board": board, "kind": kind, "tags": [], "priority": "normal",
                               "level": level, "language": language}  # fmt: skip
-        open_tickets(
-            session,
-            [
-                NewTicket(
-                    post_id=post_ids[i],
-                    facts=facts[posts.kinds[i], levels.get(author_ids[i], 1), posts.languages[i]],
-                    created_at=posts.created_at[i],
-                )
-                for i in live
-            ],
-        )
+            tickets.append(NewTicket(post_id=post_ids[i], facts=facts[key], created_at=posts.created_at[i]))
+        open_tickets(session, tickets)
     record_participation(
         session,
         [

@@ -38,14 +38,13 @@ def open_tickets(session: Session, tickets: list[NewTicket]) -> None:
     def policy_for(facts: dict) -> SlaPolicy:
         return next((p for p in rules if sla.policy_matches(p, facts)), default)
 
-    assignees: dict[int, int | None] = {}
     if rota.rota_settings(session).auto_assign:
-        picked = rota.pick_assignees(session, facts_list=[t.facts for t in tickets])
-        assignees = {t.post_id: a for t, a in zip(tickets, picked, strict=True)}
+        assignee_ids = rota.pick_assignees(session, facts_list=[t.facts for t in tickets])
+    else:
+        assignee_ids = [None] * len(tickets)
     targets = {p.id: _Targets.of(p) for p in policies}
     targets.setdefault(default.id, _Targets.of(default))
     post_ids = [t.post_id for t in tickets]
-    assignee_ids = [assignees.get(post_id) for post_id in post_ids]
     insert_columns(
         session,
         Ticket.__table__,
