@@ -48,3 +48,9 @@ class RotaSettings(Base):
     strategy: Mapped[str] = mapped_column(String(16), default="least_loaded")  # round_robin | least_loaded
     use_skills: Mapped[bool] = mapped_column(Boolean, default=True)
     auto_assign: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who takes a live post when everyone on shift is at capacity: the least-loaded person on
+    # shift (above their capacity), a lead, or nobody (it waits for capacity to free up).
+    overflow: Mapped[str] = mapped_column(String(16), default="least_loaded", server_default="least_loaded")
+    # Since when a live post has found nobody on shift (null while someone is): the leads are
+    # told once when a spell begins, not once per post.
+    uncovered_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

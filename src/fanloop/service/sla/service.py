@@ -3,7 +3,7 @@ recomputing them when a policy changes. Working time comes from the policy's cal
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -14,6 +14,25 @@ from fanloop.service.sla.calendar import WorkingCalendar, parse_calendar
 from fanloop.service.sla.models import SlaCalendar, SlaClock, SlaPolicy
 
 OPEN_STATES = ("running", "paused")
+REPLY_CLOCKS = ("first_reply", "next_reply")
+# A reply clock this far past its due time is backlog, no longer live: it stays in the inbox's
+# backlog lane until answered, but no longer counts against anyone's capacity or the lanes of
+# what is due now (weeks-old imported mentions must not bury a post made a minute ago).
+BACKLOG_AFTER = timedelta(hours=24)
+
+
+def backlog_cutoff(now: datetime) -> datetime:
+    """Reply clocks due before this are backlog; running ones due at or after it are live."""
+    return now - BACKLOG_AFTER
+
+
+def live_reply_clock(now: datetime) -> tuple:
+    """Conditions on SlaClock for a live reply clock: running, and not yet backlog."""
+    return (
+        SlaClock.state == "running",
+        SlaClock.kind.in_(REPLY_CLOCKS),
+        SlaClock.due_at >= backlog_cutoff(now),
+    )
 
 
 def calendar_of(policy: SlaPolicy) -> WorkingCalendar:
