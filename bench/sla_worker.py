@@ -4,9 +4,11 @@ in its own process, with its own `Database`, after `wire()`.
 Each job of each pass is timed - its whole unit of work: waiting for its turn (SQLite's write
 lock; on PostgreSQL the sweep's advisory lock), the sweep, its subscribers and the commit - and
 written as one JSON line to the record file once the pass has returned: the start (wall clock),
-the duration, the part of it spent waiting for the turn, and the due times of the events it
-committed. A pass that failed (logged by the worker and
-rolled back) is recorded with `failed` and no events.
+the duration, the part of it spent waiting for the turn, the due times of the events it
+committed, each event's kind, due time and clock (`events`), and `committed`, the wall-clock time at
+which the sweep's COMMIT returned (SQLAlchemy's `after_commit`): from then on the events are
+visible to fans and staff, so the benchmark measures breach delays to it. A pass that failed
+(logged by the worker and rolled back) is recorded with `failed` and no events.
 
 SIGTERM stops the loop after the current pass. SIGUSR1 arms a stall: the next sweep that fires
 events prints `swept` on stdout and then waits, inside its open transaction, for the benchmark to
@@ -23,6 +25,7 @@ import sys
 import threading
 import time
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import func, select
 
 from fanloop.core.db import Database
@@ -62,6 +65,9 @@ def main() -> None:
     seen = threading.local()
     lock_key = getattr(scheduled, "SWEEP_LOCK_KEY", None)
 
+    def stamp_commit(_session) -> None:  # noqa: ANN001
+        seen.committed = time.time()
+
     def instrument(job):  # noqa: ANN001, ANN202
         def instrumented(session):  # noqa: ANN001, ANN202
             # Take the sweep's turn here, as the sweep itself does first (beginning the transaction
@@ -75,6 +81,9 @@ def main() -> None:
             result = job(session)
             if result:
                 seen.due.extend(event.due_at.timestamp() for event in result)
+                seen.events.extend([event.kind, event.due_at.timestamp(), event.clock_id] for event in result)
+                # Stamped when the COMMIT has returned: the moment the events become visible.
+                orm_event.listen(session, "after_commit", stamp_commit, once=True)
                 if armed:
                     print("swept", flush=True)
                     time.sleep(3600)
@@ -96,7 +105,7 @@ def main() -> None:
     def timed_run_once(db: Database, jobs=None) -> None:  # noqa: ANN001
         seen.passes = getattr(seen, "passes", 0) + 1
         for name, job in instrumented_jobs() if jobs is None else jobs:
-            seen.due, seen.wait_ms = [], 0.0
+            seen.due, seen.events, seen.wait_ms, seen.committed = [], [], 0.0, None
             failed_before = failures.counts.get(name, 0)
             started = time.time()
             clock_start = time.perf_counter()
@@ -113,6 +122,8 @@ def main() -> None:
                 "failed": failed,
                 "wait_ms": seen.wait_ms,
                 "due": [] if failed else seen.due,
+                "events": [] if failed else seen.events,
+                "committed": None if failed else seen.committed,
             }
             with record_lock:
                 record.write(json.dumps(line) + "\n")
