@@ -46,6 +46,7 @@ from loop_report import (  # noqa: E402
 )
 
 FANLOOP = Path(sys.executable).with_name("fanloop")
+SHARED_DATA = BENCH_DIR.parent.parent / "shared" / "data"
 GOALS = {"first_reply_within_target_pct": 99.5, "create_post_p99_ms": 300.0, "inbox_p99_ms": 200.0}
 
 
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> bool:
     started = time.perf_counter()
     upgrade(url)
     rng = random.Random(args.seed)
-    english, chinese, source = load_texts(rng)
+    english, chinese, source = load_texts(rng, data=args.data)
     cast = seed_people(
         url, fans=args.fans, fan_tokens=args.fan_tokens, history_posts=args.history, seed=args.seed
     )
@@ -306,6 +307,7 @@ def main() -> None:
     parser.add_argument("--fans", type=int, default=2000)
     parser.add_argument("--fan-tokens", type=int, default=400, help="fans who post and vote")
     parser.add_argument("--history", type=int, default=20000, help="older posts in the database")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="the labelled sets (../shared/data)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, database)")
     args = parser.parse_args()

@@ -65,16 +65,18 @@ class Cast:
 # -------------------------------------------------------------------------------------------- texts
 
 
-def load_texts(rng: random.Random, *, limit: int = 20_000) -> tuple[list[Text], list[Text], str]:
+def load_texts(
+    rng: random.Random, *, data: Path = SHARED_DATA, limit: int = 20_000
+) -> tuple[list[Text], list[Text], str]:
     """English and Chinese texts of real people: Banking77 queries and shopping reviews from
     ../shared/data, or the Banking77 sample shipped with the demo when that folder is absent."""
     english: list[Text] = []
     chinese: list[Text] = []
-    if (SHARED_DATA / "banking77_train.csv").exists():
-        source = str(SHARED_DATA)
+    if (data / "banking77_train.csv").exists():
+        source = str(data)
         for name in ("banking77_train.csv", "banking77_test.csv"):
-            english += _banking(SHARED_DATA / name)
-        chinese = _shopping(SHARED_DATA / "online_shopping_10_cats.csv")
+            english += _banking(data / name)
+        chinese = _shopping(data / "online_shopping_10_cats.csv")
     else:
         source = str(DEMO_DATA)
         english = _banking(DEMO_DATA / "banking77_sample.csv")
