@@ -3,16 +3,11 @@ through a real (local) SMTP server: sent after commit, once, in the reader's lan
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
+from mail_support import Mailbox, free_port, running_smtp_server, settings_for
 from sqlalchemy import func, select, update
 
 from fanloop.community.members.models import Member
@@ -23,49 +18,15 @@ from fanloop.service.notify.mail import MAX_AGE, mail_pending
 from fanloop.service.notify.models import Notification, OutboxEvent
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Mailbox:
-    """aiosmtpd handler: keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802, ANN001
-        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.messages
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield mailbox, controller.port
-    controller.stop()
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
 def mail_settings(settings, smtp_server):
-    _, port = smtp_server
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-            "smtp_starttls": False,
-            "base_url": "https://fans.test",
-        }
-    )
+    return settings_for(settings, smtp_server[1])
 
 
 def notifications_of(database, member: Member) -> list[Notification]:

@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from fanloop.community.members.models import Member
 from fanloop.core.permissions import Role
 from fanloop.deps import CSRF_COOKIE, CSRF_HEADER, CurrentMember, SessionDep, check_csrf
-from fanloop.service.notify import service as notify
+from fanloop.service.notify import groups as notification_groups
 from fanloop.web.i18n import negotiate_language, use_language
 
 LANG_COOKIE = "lang"
@@ -83,10 +83,13 @@ def init_page_state(request: Request, member: Member | None = None) -> None:
 
 
 def page_state(request: Request, member: CurrentMember, session: SessionDep) -> None:
-    """Router-wide dependency of the pages; also counts the viewer's unread notifications for the bell."""
+    """Router-wide dependency of the pages; also counts the viewer's unread notifications for the bell:
+    groups (30 escalations on one post are one thing to look at), as the notifications page lists them."""
     init_page_state(request, member)
     if member is not None and not is_htmx(request):
-        request.state.unread_notifications = notify.unread_count(session, member_id=member.id, cap=100)
+        request.state.unread_notifications = notification_groups.unread_group_count(
+            session, member_id=member.id, cap=100
+        )
 
 
 async def verify_csrf(request: Request) -> None:

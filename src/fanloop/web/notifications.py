@@ -12,15 +12,15 @@ from sqlalchemy.orm import Session
 from fanloop.community.members.models import Member
 from fanloop.core.errors import Conflict, Invalid
 from fanloop.deps import CurrentMember, SessionDep
-from fanloop.service.notify import messages, webhooks
+from fanloop.service.notify import groups, messages, preferences, webhooks
 from fanloop.service.notify import service as notify
-from fanloop.web.deps import CsrfChecked, PageRoute, login_url, redirect
+from fanloop.web.deps import CsrfChecked, PageRoute, back_path, current_path, login_url, redirect
 from fanloop.web.errors import N_, error_message, form_errors
 from fanloop.web.i18n import gettext
 from fanloop.web.templating import env, render
 
 router = APIRouter(route_class=PageRoute)
-PAGE_SIZE = 100
+PAGE_SIZE = 25
 DELIVERY_LOG_SIZE = 50
 WEBHOOKS_PAGE = "/staff/webhooks"
 
@@ -34,20 +34,51 @@ WEBHOOK_MESSAGES = (
 )
 
 # Worked out while the template renders, so in the viewer's language.
-env.globals.update(notification_headline=messages.headline, notification_detail=messages.detail)
+env.globals.update(
+    notification_headline=messages.headline,
+    notification_detail=messages.detail,
+    notification_kind_label=messages.kind_label,
+    notification_group_count=messages.group_count,
+)
 
 
 # --------------------------------------------------------------------------- a member's notifications
 
 
 @router.get("/notifications", response_class=HTMLResponse)
-def notifications_page(request: Request, session: SessionDep, viewer: CurrentMember):
-    """Your notifications, unread first; each links to the post it is about."""
+def notifications_page(
+    request: Request,
+    session: SessionDep,
+    viewer: CurrentMember,
+    kind: Annotated[str | None, Query(max_length=30)] = None,
+    unread: bool = False,
+    post: Annotated[int | None, Query(ge=1, le=groups.MAX_ID)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+):
+    """Your notifications grouped by kind and post, newest first, a page at a time; the counts by
+    kind filter the list, as do "unread only" and a post."""
     if viewer is None:
-        return redirect(request, login_url("/notifications"))
-    items = notify.list_notifications(session, member_id=viewer.id, limit=PAGE_SIZE)
-    unread = sum(1 for item in items if item.read_at is None)
-    return render(request, "notifications/index.html", {"items": items, "unread": unread})
+        return redirect(request, login_url(current_path(request)))
+    filters = groups.GroupFilters(kind=kind or None, unread_only=unread, post_id=post)
+    try:
+        page = groups.list_groups(
+            session, member_id=viewer.id, filters=filters, cursor=cursor, limit=PAGE_SIZE
+        )
+    except Invalid as error:
+        return redirect(request, "/notifications", flash=error_message(error), kind="error")
+    delivery = preferences.get_preferences(session, member_id=viewer.id)[preferences.ESCALATIONS]
+    context = {
+        "groups": page.items,
+        "next_cursor": page.next_cursor,
+        "counts": groups.overview(session, member_id=viewer.id, filters=filters),
+        "filters": filters,
+        "params": {"kind": filters.kind or "", "unread": "1" if unread else "", "post": post or ""},
+        "cursor": cursor,
+        "escalations_delivery": delivery,
+        # Only staff are told of escalations; a fan is not asked about them.
+        "offer_digest": viewer.is_staff or delivery != preferences.IMMEDIATELY,
+    }
+    return render(request, "notifications/index.html", context)
 
 
 @router.post("/notifications/read")
@@ -56,15 +87,55 @@ def mark_notifications_read(
     session: SessionDep,
     viewer: CurrentMember,
     _csrf: CsrfChecked,
-    notification_id: Annotated[int | None, Form(gt=0)] = None,
+    notification_id: Annotated[int | None, Form(gt=0, le=groups.MAX_ID)] = None,
+    group: Annotated[str | None, Form(max_length=60)] = None,
 ) -> Response:
-    """Mark one notification read, or (without an id) all of them."""
+    """Mark one group (every notification in it), one notification, or (with neither) all of them
+    read; back to the list as it was filtered."""
     if viewer is None:
         return redirect(request, login_url("/notifications"))
+    back = back_path(request, "/notifications")
+    if group:
+        try:
+            groups.mark_groups_read(session, member_id=viewer.id, keys=[group])
+        except Invalid as error:
+            return redirect(request, back, flash=error_message(error), kind="error")
+        return redirect(request, back, flash=gettext("Marked as read."))
     ids = [notification_id] if notification_id else None
     notify.mark_read(session, member_id=viewer.id, notification_ids=ids)
     message = gettext("Marked as read.") if ids else gettext("All notifications are marked as read.")
-    return redirect(request, "/notifications", flash=message)
+    return redirect(request, back if ids else "/notifications", flash=message)
+
+
+@router.post("/notifications/preferences")
+def save_notification_preferences(
+    request: Request,
+    session: SessionDep,
+    viewer: CurrentMember,
+    _csrf: CsrfChecked,
+    escalations: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Choose how escalations are e-mailed: one by one, or in a daily digest."""
+    if viewer is None:
+        return redirect(request, login_url("/notifications"))
+    try:
+        preferences.set_preference(
+            session, member_id=viewer.id, topic=preferences.ESCALATIONS, delivery=escalations
+        )
+    except Invalid:
+        session.rollback()
+        return redirect(
+            request,
+            "/notifications#email",
+            flash=gettext("Choose how escalations are e-mailed."),
+            kind="error",
+        )
+    message = (
+        gettext("Escalations are e-mailed once a day, in a digest.")
+        if escalations == preferences.DAILY_DIGEST
+        else gettext("Each escalation is e-mailed as it happens.")
+    )
+    return redirect(request, "/notifications#email", flash=message)
 
 
 # --------------------------------------------------------------------------- webhooks (admin)

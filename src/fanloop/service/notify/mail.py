@@ -2,7 +2,8 @@
 
 Like the webhooks, one pass claims a batch with a lease in a short transaction, talks to the SMTP
 server outside any transaction, then marks what was sent in a second one. Only recent notifications
-are mailed, so switching SMTP on does not send a member months of old news."""
+are mailed, so switching SMTP on does not send a member months of old news. Escalations of members
+who chose the daily digest wait for it (digest.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from fanloop.core.db import Database
 from fanloop.core.outbox import compose, smtp_connection
 from fanloop.service.notify.messages import detail, headline
 from fanloop.service.notify.models import Notification
+from fanloop.service.notify.preferences import mailed_one_by_one
 from fanloop.web.i18n import gettext, use_language
 
 log = logging.getLogger("fanloop.mail")
@@ -66,6 +68,7 @@ def claim_letters(session: Session, *, base_url: str, limit: int = MAIL_BATCH) -
             or_(Notification.email_lease_until.is_(None), Notification.email_lease_until <= now),
             Member.email != "",
             Member.is_suspended.is_(False),
+            mailed_one_by_one(),  # not held for the member's daily digest
         )
         .order_by(Notification.created_at, Notification.id)
         .limit(limit)

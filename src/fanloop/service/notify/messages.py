@@ -4,7 +4,7 @@ the page and the e-mail follow the reader's current language."""
 from __future__ import annotations
 
 from fanloop.service.notify.models import Notification
-from fanloop.web.i18n import gettext
+from fanloop.web.i18n import gettext, ngettext
 
 STATUS_LABELS = {
     "open": "Open",
@@ -60,3 +60,45 @@ def detail(notification: Notification) -> str:
             "it works. Accept or decline on the beta group's page."
         )
     return notification.body if notification.kind in ("staff_reply", "release_shipped") else ""
+
+
+def kind_label(kind: str) -> str:
+    """What a kind of notification is called in the summary that filters the list."""
+    labels = {
+        "sla_escalation": gettext("Escalated"),
+        "sla_breach": gettext("Missed targets"),
+        "sla_warning": gettext("Warnings"),
+        "sla_reassigned": gettext("Passed to you"),
+        "staff_reply": gettext("Replies"),
+        "status_changed": gettext("Status changes"),
+        "release_shipped": gettext("Releases"),
+        "award_won": gettext("Awards"),
+        "beta_invitation": gettext("Beta invitations"),
+    }
+    return labels.get(kind, kind.replace("_", " ").capitalize())
+
+
+def kind_count(kind: str, count: int) -> str:
+    """`count` notifications of `kind`, said as a reader would: "3 escalations"."""
+    if kind == "sla_escalation":
+        text = ngettext("%(num)d escalation", "%(num)d escalations", count)
+    elif kind == "sla_breach":
+        text = ngettext("%(num)d missed target", "%(num)d missed targets", count)
+    elif kind == "sla_warning":
+        text = ngettext("%(num)d warning", "%(num)d warnings", count)
+    elif kind == "sla_reassigned":
+        text = ngettext("%(num)d hand-over", "%(num)d hand-overs", count)
+    elif kind == "staff_reply":
+        text = ngettext("%(num)d team reply", "%(num)d team replies", count)
+    elif kind == "status_changed":
+        text = ngettext("%(num)d status change", "%(num)d status changes", count)
+    else:
+        text = ngettext("%(num)d notification", "%(num)d notifications", count)
+    return text % {"num": count}
+
+
+def group_count(kind: str, count: int, post_id: int | None) -> str:
+    """How much a group holds: "3 escalations on post #12"."""
+    if post_id is None:
+        return kind_count(kind, count)
+    return gettext("%(what)s on post #%(id)d") % {"what": kind_count(kind, count), "id": post_id}

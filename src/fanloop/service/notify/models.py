@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fanloop.core.db import Base, UTCDateTime
@@ -15,6 +15,8 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_member_read", "member_id", "read_at", "id"),
         Index("ix_notifications_unemailed", "emailed_at", "created_at"),
+        # The grouped list: a member's notifications by kind and post, newest last in each group.
+        Index("ix_notifications_member_kind_post", "member_id", "kind", "post_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +33,40 @@ class Notification(Base):
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A mail worker claims a notification until this time, so two workers never mail it twice.
     email_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class NotificationPreference(Base):
+    """How a member wants one topic of notifications e-mailed (a missing row means immediately).
+    In-app notifications appear either way."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (UniqueConstraint("member_id", "topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(30))  # "escalations"
+    delivery: Mapped[str] = mapped_column(String(20))  # immediately | daily_digest
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NotificationDigest(Base):
+    """One member's digest of one topic for one day (UTC). The row is the claim: (member, topic, day)
+    is unique, so however many workers run the job, a day's digest is composed and sent once."""
+
+    __tablename__ = "notification_digests"
+    __table_args__ = (UniqueConstraint("member_id", "topic", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(30))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))  # sending | sent | empty
+    notifications: Mapped[int] = mapped_column(Integer, default=0)
+    posts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # While "sending", the worker that claimed it holds it until then; after, another may retry.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class OutboxEvent(Base):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fanloop.service.notify.messages import headline
+from fanloop.service.notify.groups import GroupPage, KindCount, NotificationGroup, Overview
+from fanloop.service.notify.messages import group_count, headline, kind_label
 from fanloop.service.notify.models import Notification, WebhookDelivery, WebhookEndpoint
 
 
@@ -45,21 +47,96 @@ class NotificationList(BaseModel):
     items: list[NotificationRead]
 
 
+class NotificationGroupRead(BaseModel):
+    key: str = Field(description="Names the group in POST /me/notifications/read (`groups`)")
+    kind: str
+    post_id: int | None
+    count: int = Field(description="How many notifications the group holds")
+    unread: int = Field(description="How many of them are unread")
+    summary: str = Field(description="The newest notification's line, in the language of Accept-Language")
+    count_summary: str = Field(description='"3 escalations on post #12", in the language of Accept-Language')
+    url: str
+    latest_id: int
+    first_at: datetime
+    latest_at: datetime
+
+    @classmethod
+    def of(cls, group: NotificationGroup) -> NotificationGroupRead:
+        return cls(
+            key=group.key,
+            kind=group.kind,
+            post_id=group.post_id,
+            count=group.count,
+            unread=group.unread,
+            summary=headline(group.latest),
+            count_summary=group_count(group.kind, group.count, group.post_id),
+            url=group.latest.url,
+            latest_id=group.latest.id,
+            first_at=group.first_at,
+            latest_at=group.latest.created_at,
+        )
+
+
+class KindCountRead(BaseModel):
+    kind: str
+    label: str
+    count: int
+    unread: int
+
+    @classmethod
+    def of(cls, count: KindCount) -> KindCountRead:
+        return cls(kind=count.kind, label=kind_label(count.kind), count=count.count, unread=count.unread)
+
+
+class NotificationGroupList(BaseModel):
+    unread: int = Field(description="Unread notifications")
+    unread_groups: int = Field(description="Groups with an unread notification: what the bell shows")
+    kinds: list[KindCountRead] = Field(description="Notifications by kind (with `unread`, kinds with unread)")
+    items: list[NotificationGroupRead]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end")
+
+    @classmethod
+    def of(cls, page: GroupPage, counts: Overview) -> NotificationGroupList:
+        return cls(
+            unread=counts.unread,
+            unread_groups=counts.unread_groups,
+            kinds=[KindCountRead.of(count) for count in counts.kinds],
+            items=[NotificationGroupRead.of(group) for group in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
 class NotificationsRead(_Input):
-    """Mark notifications read: the listed ids, or with `all` every one."""
+    """Mark notifications read: the listed ids, the listed groups (every notification in them), or
+    with `all` every one."""
 
     ids: list[int] = Field(default_factory=list, max_length=500)
+    groups: list[str] = Field(
+        default_factory=list, max_length=100, description="Group keys, e.g. sla_escalation:12"
+    )
     all: bool = False
 
     @model_validator(mode="after")
     def _ids_or_all(self) -> NotificationsRead:
-        if not self.ids and not self.all:
-            raise ValueError("give the ids to mark read, or all: true")
+        if not self.ids and not self.groups and not self.all:
+            raise ValueError("give the ids or groups to mark read, or all: true")
         return self
 
 
 class UnreadCount(BaseModel):
     unread: int
+    unread_groups: int | None = None
+
+
+Delivery = Literal["immediately", "daily_digest"]
+
+
+class NotificationPreferences(_Input):
+    """How notifications are e-mailed. `escalations` (sla_escalation, sla_breach, sla_warning):
+    `immediately`, one mail each, or `daily_digest`, one mail a day listing the day's escalations
+    grouped by post. In-app notifications appear either way."""
+
+    escalations: Delivery = "immediately"
 
 
 class WebhookCreate(_Input):
