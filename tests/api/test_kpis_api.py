@@ -25,6 +25,10 @@ PEOPLE_COLUMNS = [
     "within_target_share",
     "breaches",
     "posts_handled",
+    "first_replies_due",
+    "answered_within_target",
+    "unanswered_past_target",
+    "answered_within_target_share",
 ]
 
 
@@ -86,6 +90,8 @@ def test_leads_see_everyone_staff_their_own_row_fans_nothing(desk, app):
     assert zhang["first_reply_median_seconds"] == 330.0  # (3 + 8) / 2 minutes
     assert zhang["first_reply_p90_seconds"] == 480.0
     assert zhang["within_target_share"] == 1.0 and zhang["team"] == "camera"
+    assert (zhang["first_replies_due"], zhang["unanswered_past_target"]) == (2, 0)
+    assert zhang["answered_within_target_share"] == 1.0
 
     own = desk["zhang"].get("/api/v1/kpis/people", params=DAY).json()["items"]
     assert [item["handle"] for item in own] == ["zhang_min"]
@@ -126,6 +132,45 @@ def test_csv_export_has_a_header_and_a_row_per_person(desk):
     for path in ("teams.csv", "boards.csv", "timeline.csv"):
         table = read_csv(desk["lead"].get(f"/api/v1/kpis/{path}", params=DAY))
         assert len(table) >= 2 and "within_target_share" in table[0], path
+
+
+def test_half_the_posts_unanswered_is_fifty_percent_in_json_and_csv(desk, clock):
+    """Three more posts nobody answers, two Zhang's and one Li's: half of every figure's first
+    replies due were missed, though every answer came in time."""
+    for handle in ("zhang_min", "zhang_min", "li_lei"):
+        response = desk["fan"].post(
+            "/api/v1/posts", json={"board": "battery", "kind": "bug", "title": "相机闪退", "body": "打开就退"}
+        )
+        assert response.status_code == 201, response.text
+        assigned = desk["lead"].put(
+            f"/api/v1/posts/{response.json()['id']}/assignee", json={"handle": handle}
+        )
+        assert assigned.status_code == 200, assigned.text
+    clock.advance(minutes=20)
+
+    honest = ("within_target_share", "answered_within_target_share", "unanswered_past_target")
+    people = desk["lead"].get("/api/v1/kpis/people", params=DAY).json()["items"]
+    assert {p["handle"]: tuple(p[f] for f in honest) for p in people} == {
+        "zhang_min": (0.5, 1.0, 2),
+        "li_lei": (0.5, 1.0, 1),
+    }
+    teams = desk["lead"].get("/api/v1/kpis/teams", params={**DAY, "bucket": "period"}).json()["items"]
+    assert [(t["team"], t["first_replies_due"], *(t[f] for f in honest)) for t in teams] == [
+        ("camera", 6, 0.5, 1.0, 3),
+        (None, 6, 0.5, 1.0, 3),
+    ]
+    (board,) = desk["lead"].get("/api/v1/kpis/boards", params=DAY).json()["items"]
+    assert (board["board"], *(board[f] for f in honest)) == ("battery", 0.5, 1.0, 3)
+    (day,) = desk["lead"].get("/api/v1/kpis/timeline", params=DAY).json()["items"]
+    assert tuple(day[f] for f in honest) == (0.5, 1.0, 3)
+
+    for path in ("people.csv", "teams.csv", "boards.csv", "timeline.csv"):
+        table = read_csv(desk["lead"].get(f"/api/v1/kpis/{path}", params=DAY))
+        for row in table[1:]:
+            cells = dict(zip(table[0], row, strict=True))
+            assert (cells["within_target_share"], cells["answered_within_target_share"]) == ("0.5", "1.0"), (
+                path
+            )
 
 
 def test_csv_cells_never_start_a_formula(desk, database):

@@ -114,9 +114,131 @@ def test_a_breach_counts_for_whoever_had_the_post(desk, database, clock):
     clock.advance(minutes=16)
     run_sweep(database)
     rows = by_handle(report(database, lead).rows)
-    assert rows["first_c"].figures.breaches == 1
-    assert rows["first_c"].figures.first_replies == 0 and rows["first_c"].figures.within_target_share is None
+    figures = rows["first_c"].figures
+    assert figures.breaches == 1
+    # Nobody answered: no answered-only figures, but the target that came due was missed.
+    assert figures.first_replies == 0 and figures.answered_within_target_share is None
+    assert (figures.first_replies_due, figures.unanswered_past_target, figures.within_target_share) == (
+        1,
+        1,
+        0.0,
+    )
     assert first.id == rows["first_c"].member_id
+
+
+# --------------------------------------------------------------------------- honest share within target
+
+
+def test_half_the_posts_unanswered_is_half_within_target_everywhere(desk, database, clock):
+    """4 posts, 2 answered in 5 minutes, 2 never answered and past due: 50% within target for the
+    person who had them, her team, the board, everyone and the day; 100% of the answered ones."""
+    fan, lead = desk.seed.member("fan"), desk.seed.member("lead")
+    zhang = desk.staff("zhang_min", team="camera")
+    posts = [desk.post(fan) for _ in range(4)]
+    clock.advance(minutes=5)
+    for post_id in posts[:2]:
+        desk.reply(zhang, post_id)
+    clock.advance(minutes=20)
+    run_sweep(database)
+
+    def honest(figures) -> tuple:
+        return (
+            figures.first_replies_due,
+            figures.first_replies,
+            figures.answered_within_target,
+            figures.unanswered_past_target,
+            figures.within_target_share,
+            figures.answered_within_target_share,
+        )
+
+    expected = (4, 2, 2, 2, 0.5, 1.0)
+    mine = by_handle(report(database, lead).rows)["zhang_min"].figures
+    assert honest(mine) == expected
+    assert mine.first_reply_median_seconds == 300 and mine.breaches == 2
+    teams = {row.team: row for row in report(database, lead, function=kpis.team_kpis).rows}
+    assert honest(teams["camera"].figures) == expected and honest(teams[None].figures) == expected
+    (battery,) = report(database, lead, function=kpis.board_ranking).rows
+    assert battery.slug == "battery" and honest(battery.figures) == expected
+    (day,) = report(database, lead, function=kpis.timeline).rows
+    assert honest(day.figures) == expected
+    # She sees the same about herself.
+    assert honest(report(database, zhang).rows[0].figures) == expected
+    assert honest(report(database, zhang, function=kpis.timeline).rows[0].figures) == expected
+
+
+def test_an_unassigned_unanswered_post_counts_for_the_board_and_everyone_only(desk, database, clock):
+    fan, lead = desk.seed.member("fan"), desk.seed.member("lead")
+    helper = desk.staff("helper_b", on_rota=False)  # nobody on the rota: posts are not assigned
+    answer_in(desk, database, clock, fan=fan, engineer=helper, minutes=3)
+    desk.post(fan)
+    clock.advance(minutes=20)
+
+    helper_figures = by_handle(report(database, lead).rows)["helper_b"].figures
+    assert (helper_figures.first_replies_due, helper_figures.within_target_share) == (1, 1.0)
+    teams = {row.team: row.figures for row in report(database, lead, function=kpis.team_kpis).rows}
+    assert (teams[""].first_replies_due, teams[""].within_target_share) == (1, 1.0)
+    assert (teams[None].first_replies_due, teams[None].unanswered_past_target) == (2, 1)
+    assert teams[None].within_target_share == 0.5 and teams[None].answered_within_target_share == 1.0
+    (battery,) = report(database, lead, function=kpis.board_ranking).rows
+    assert battery.figures.within_target_share == 0.5 and battery.figures.unanswered_past_target == 1
+
+
+def test_late_answers_miss_and_clocks_not_yet_due_or_cancelled_are_not_counted(desk, database, clock):
+    from fanloop.community.posts import service as posts
+    from fanloop.service.desk import service as desk_service
+
+    fan, lead = desk.seed.member("fan"), desk.seed.member("lead")
+    zhang = desk.staff("zhang_min")
+    answer_in(desk, database, clock, fan=fan, engineer=zhang, minutes=20)  # late
+    deleted = desk.post(fan)
+    waiting = desk.post(fan)
+    with database.unit_of_work(write=True) as session:
+        # Waiting on the fan from the start: the clock never runs, so it never comes due.
+        desk_service.set_waiting_on_fan(
+            session, actor=session.get(Member, zhang.id), post_id=waiting, waiting=True
+        )
+    clock.advance(minutes=30)
+    with database.unit_of_work(write=True) as session:
+        posts.moderate_post(session, actor=session.get(Member, lead.id), post_id=deleted, action="delete")
+    desk.post(fan)  # due in 15 minutes: it can still be met
+    clock.advance(minutes=14)
+
+    figures = by_handle(report(database, lead).rows)["zhang_min"].figures
+    assert (figures.first_replies, figures.answered_within_target, figures.first_replies_due) == (1, 0, 1)
+    assert figures.unanswered_past_target == 0
+    assert figures.within_target_share == 0.0 and figures.answered_within_target_share == 0.0
+    everyone = [r for r in report(database, lead, function=kpis.team_kpis).rows if r.team is None][0]
+    assert (everyone.figures.first_replies_due, everyone.figures.unanswered_past_target) == (1, 0)
+
+    clock.advance(minutes=2)  # now the last post is past due
+    everyone = [r for r in report(database, lead, function=kpis.team_kpis).rows if r.team is None][0]
+    assert (everyone.figures.first_replies_due, everyone.figures.unanswered_past_target) == (2, 1)
+
+
+def test_a_target_missed_in_one_period_and_answered_in_the_next(desk, database, clock):
+    """The past stays as it was: a post unanswered when Tuesday ended counts as unanswered on
+    Tuesday, and as a late answer on Wednesday, when it was answered."""
+    fan, lead = desk.seed.member("fan"), desk.seed.member("lead")
+    zhang = desk.staff("zhang_min")
+    clock.set(datetime(2026, 3, 10, 15, 50, tzinfo=UTC))  # 23:50 in Shanghai; due at 00:05
+    post_id = desk.post(fan)
+    clock.set(datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
+    desk.reply(zhang, post_id)
+
+    def figures(**options):
+        return by_handle(report(database, lead, **options).rows)["zhang_min"].figures
+
+    tuesday = figures()
+    assert (tuesday.first_replies, tuesday.unanswered_past_target, tuesday.within_target_share) == (0, 1, 0.0)
+    wednesday = figures(start=date(2026, 3, 11), end=date(2026, 3, 11))
+    assert (wednesday.first_replies, wednesday.unanswered_past_target) == (1, 0)
+    assert wednesday.within_target_share == 0.0
+    both = figures(end=date(2026, 3, 11), bucket="period")
+    assert (both.first_replies_due, both.first_replies, both.unanswered_past_target) == (1, 1, 0)
+    # In Shanghai the target passed on Wednesday, the day it was answered.
+    assert report(database, lead, timezone="Asia/Shanghai", function=kpis.team_kpis).rows == []
+    (wednesday,) = report(database, lead, end=date(2026, 3, 11), timezone="Asia/Shanghai").rows
+    assert wednesday.bucket_start == date(2026, 3, 11) and wednesday.figures.first_replies_due == 1
 
 
 # --------------------------------------------------------------------------- days in the viewer's zone

@@ -55,6 +55,10 @@ WindowDep = Annotated[Window, Depends(window)]
 
 
 class FiguresRead(BaseModel):
+    """`within_target_share` is over every first reply that came due, answered or not; the
+    median, p90 and `answered_within_target_share` are over the answered posts only. The newer
+    fields come last so CSV columns keep their places."""
+
     replies: int
     first_replies: int
     first_reply_median_seconds: float | None
@@ -62,6 +66,10 @@ class FiguresRead(BaseModel):
     within_target_share: float | None
     breaches: int
     posts_handled: int
+    first_replies_due: int
+    answered_within_target: int
+    unanswered_past_target: int
+    answered_within_target_share: float | None
 
     @staticmethod
     def values(figures: kpis.Figures) -> dict:
@@ -78,6 +86,10 @@ class FiguresRead(BaseModel):
             "within_target_share": rounded(figures.within_target_share, 4),
             "breaches": figures.breaches,
             "posts_handled": figures.posts_handled,
+            "first_replies_due": figures.first_replies_due,
+            "answered_within_target": figures.answered_within_target,
+            "unanswered_past_target": figures.unanswered_past_target,
+            "answered_within_target_share": rounded(figures.answered_within_target_share, 4),
         }
 
 
@@ -251,8 +263,10 @@ def people(
     bucket: Bucket = "day",
     output: Format = "json",
 ):
-    """Each staff member's replies, first replies, first-reply median and p90 (seconds), share within
-    target, breaches and posts handled, per bucket. Staff get their own rows; leads everyone's."""
+    """Each staff member's replies, first replies, first-reply median and p90 (seconds, of answered
+    posts), share within target of every first reply due (and of the answered ones), first replies
+    due and unanswered past target, breaches and posts handled, per bucket. Staff get their own
+    rows; leads everyone's. Unanswered posts count for whoever has them."""
     report = _people(session, viewer, span, bucket)
     return csv_response("people", report, PersonKpisRead) if output == "csv" else report
 
@@ -284,7 +298,8 @@ def teams_csv(session: SessionDep, viewer: CurrentMember, span: WindowDep, bucke
 
 @router.get("/boards", response_model=BoardsReport, responses=CSV_RESPONSE)
 def boards(session: SessionDep, viewer: CurrentMember, span: WindowDep, output: Format = "json"):
-    """Boards ranked by the share of first replies within target, then by the median."""
+    """Boards ranked by the share of first replies due that were answered within target, then by
+    the median."""
     report = _boards(session, viewer, span)
     return csv_response("boards", report, BoardKpisRead) if output == "csv" else report
 
@@ -304,7 +319,8 @@ def timeline(
     team: Team = None,
     output: Format = "json",
 ):
-    """One point per day for charts: first-reply median, p90, share within target and volume; for
+    """One point per day for charts: first-reply median, p90, share within target (of all due) and
+    volume; for
     one person, one team, or the viewer's own scope (leads: everyone; staff: themselves)."""
     report = _timeline(session, viewer, span, person, team)
     return csv_response("timeline", report, TimelinePointRead) if output == "csv" else report

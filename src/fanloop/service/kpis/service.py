@@ -1,8 +1,10 @@
 """KPIs of the everyone-answers rota: per person, per team, per board and per day.
 
 The figures come from what the service desk recorded: public staff replies, the first-reply clocks
-those replies stopped (who is credited, the working seconds it took, the target) and breach events
-(who had the post when it breached). Rows are fetched with plain range queries on their time
+those replies stopped (who is credited, the working seconds it took, the target), the first-reply
+clocks still unanswered past their due time (who has the post) and breach events (who had the post
+when it breached). The share within target is over every first-reply target that came due, so a
+post nobody answered counts against it; the answered-only figures stand beside it, named so. Rows are fetched with plain range queries on their time
 columns and the medians and percentiles are computed here, in Python, so the same code runs on
 SQLite and PostgreSQL. Days and weeks are the viewer's: a day runs from local midnight to midnight
 in the time zone asked for, and weeks start on Monday.
@@ -21,7 +23,7 @@ from functools import lru_cache
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from fanloop.community.members import service as members
@@ -158,9 +160,12 @@ class Figures:
     """What the board shows for one person, team, board or day.
 
     `replies` are public staff replies (internal notes and automatic messages excluded);
-    `first_replies` the first-reply clocks those replies stopped; the median, p90 and share within
-    target are over those clocks' working seconds; `breaches` are missed targets of posts the person
-    had when the target passed; `posts_handled` the distinct posts replied to."""
+    `first_replies` the first-reply clocks those replies stopped, of which `answered_within_target`
+    in time; `unanswered_past_target` the first-reply clocks whose due time passed in the period
+    with no reply by its end; `first_replies_due` both together. `within_target_share` is the
+    answers in time out of all that came due; the median, p90 and `answered_within_target_share`
+    are over the answered clocks only. `breaches` are missed targets of posts the person had when
+    the target passed; `posts_handled` the distinct posts replied to."""
 
     replies: int = 0
     first_replies: int = 0
@@ -169,6 +174,10 @@ class Figures:
     within_target_share: float | None = None
     breaches: int = 0
     posts_handled: int = 0
+    first_replies_due: int = 0
+    answered_within_target: int = 0
+    unanswered_past_target: int = 0
+    answered_within_target_share: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,20 +232,54 @@ class Report(Generic[RowT]):
 @dataclass(slots=True)
 class _Activity:
     """The rows of one period. Each has member_id, post_id, board_id and at; answers also have
-    elapsed and target (seconds)."""
+    elapsed and target (seconds). `unanswered` are first-reply clocks past due with no reply:
+    member_id is the assignee (None when nobody has the post) and `at` the due time."""
 
     replies: list[Row]
     answers: list[Row]
+    unanswered: list[Row]
     breaches: list[Row]
 
     def member_ids(self) -> set[int]:
-        rows = (*self.replies, *self.answers, *self.breaches)
+        rows = (*self.replies, *self.answers, *self.unanswered, *self.breaches)
         return {row.member_id for row in rows if row.member_id is not None}
 
 
+def _unanswered_past_target(lo: datetime, hi: datetime, now: datetime):  # noqa: ANN202
+    """First-reply clocks that came due in [lo, hi) and had no reply by the end of the period (or
+    by now, for a period not over yet). Paused clocks count once their banked working time is past
+    the target; a clock answered after the period counts here and again, as a late answer, in the
+    period of its answer. Cancelled clocks (post deleted or merged) and clocks not yet due never
+    count. One indexed range scan on (state, due_at)."""
+    return (
+        select(
+            SlaClock.assignee_id.label("member_id"),
+            SlaClock.post_id,
+            Post.board_id,
+            SlaClock.due_at.label("at"),
+        )
+        .join(Post, Post.id == SlaClock.post_id)
+        .where(
+            SlaClock.state.in_(("running", "paused", "stopped")),
+            SlaClock.due_at >= lo,
+            SlaClock.due_at < min(hi, now),
+            SlaClock.kind == "first_reply",
+            or_(
+                SlaClock.state == "running",
+                and_(SlaClock.state == "paused", SlaClock.used_seconds > SlaClock.target_seconds),
+                and_(
+                    SlaClock.state == "stopped",
+                    SlaClock.stopped_at >= hi,
+                    SlaClock.elapsed_seconds > SlaClock.target_seconds,
+                ),
+            ),
+        )
+    )
+
+
 def _fetch(session: Session, span: Period, member_ids: Collection[int] | None = None) -> _Activity:
-    """Public staff replies, answered first-reply clocks and breaches in the period; only those
-    of `member_ids` when given."""
+    """Public staff replies, answered and unanswered-past-due first-reply clocks and breaches in
+    the period; only those of `member_ids` when given."""
     lo, hi = span.bounds()
     replies = (
         select(
@@ -283,13 +326,16 @@ def _fetch(session: Session, span: Period, member_ids: Collection[int] | None = 
         .join(Post, Post.id == SlaEvent.post_id)
         .where(SlaEvent.fired_at >= lo, SlaEvent.fired_at < hi, SlaEvent.kind == "breach")
     )
+    unanswered = _unanswered_past_target(lo, hi, clock.now())
     if member_ids is not None:
         replies = replies.where(Reply.author_id.in_(member_ids))
         answers = answers.where(SlaClock.stopped_by_id.in_(member_ids))
+        unanswered = unanswered.where(SlaClock.assignee_id.in_(member_ids))
         breaches = breaches.where(SlaEvent.assignee_id.in_(member_ids))
     return _Activity(
         replies=list(session.execute(replies)),
         answers=list(session.execute(answers)),
+        unanswered=list(session.execute(unanswered)),
         breaches=list(session.execute(breaches)),
     )
 
@@ -321,18 +367,25 @@ class _Tally:
     reply_posts: list[int] = field(default_factory=list)
     elapsed: list[float] = field(default_factory=list)
     in_time: list[bool] = field(default_factory=list)
+    unanswered: int = 0
     breaches: int = 0
     people: set[int] = field(default_factory=set)
 
     def figures(self) -> Figures:
+        answered_in_time = sum(self.in_time)
+        due = len(self.in_time) + self.unanswered
         return Figures(
             replies=len(self.reply_posts),
             first_replies=len(self.elapsed),
             first_reply_median_seconds=stats.median(self.elapsed),
             first_reply_p90_seconds=stats.p90(self.elapsed),
-            within_target_share=stats.share(self.in_time),
+            within_target_share=stats.ratio(answered_in_time, due),
             breaches=self.breaches,
             posts_handled=len(set(self.reply_posts)),
+            first_replies_due=due,
+            answered_within_target=answered_in_time,
+            unanswered_past_target=self.unanswered,
+            answered_within_target_share=stats.share(self.in_time),
         )
 
 
@@ -348,6 +401,11 @@ def _tally(activity: _Activity, keys: Callable[[Row], Iterable[Hashable]]) -> di
             tallies[key].elapsed.append(row.elapsed)
             tallies[key].in_time.append(row.elapsed <= row.target)
             tallies[key].people.add(row.member_id)
+    for row in activity.unanswered:
+        for key in keys(row):
+            tallies[key].unanswered += 1
+            if row.member_id is not None:
+                tallies[key].people.add(row.member_id)
     for row in activity.breaches:
         for key in keys(row):
             tallies[key].breaches += 1
@@ -357,7 +415,8 @@ def _tally(activity: _Activity, keys: Callable[[Row], Iterable[Hashable]]) -> di
 
 
 def _timeliness(figures: Figures) -> tuple:
-    """Best first: the highest share within target, then the lowest median; no answers last."""
+    """Best first: the highest share within target (of all that came due), then the lowest median;
+    nothing due last."""
     share, middle = figures.within_target_share, figures.first_reply_median_seconds
     return (share is None, -(share or 0.0), middle is None, middle or 0.0)
 
@@ -442,8 +501,8 @@ def board_ranking(
     end: date | None = None,
     timezone: str = "UTC",
 ) -> Report[BoardKpis]:
-    """Boards ranked by the share of first replies within target, then by the median; boards
-    with posts but no answers come last."""
+    """Boards ranked by the share of first replies due that were answered within target, then by
+    the median; boards with posts but no first reply due come last."""
     _own_scope(viewer)
     span = period(start=start, end=end, timezone=timezone)
     lo, hi = span.bounds()
@@ -486,7 +545,7 @@ def timeline(
     team: str | None = None,
 ) -> Report[TimelinePoint]:
     """One point per local day for the charts: the first-reply median, p90, share within target
-    and volume. For one person (by handle), one team, or by default the viewer's scope: everyone
+    (of all due that day) and volume. For one person (by handle), one team, or by default the viewer's scope: everyone
     for leads, themselves for staff."""
     own = _own_scope(viewer)
     span = period(start=start, end=end, timezone=timezone)

@@ -43,3 +43,8 @@ def share(flags: Iterable[bool]) -> float | None:
         total += 1
         hits += bool(flag)
     return hits / total if total else None
+
+
+def ratio(hits: int, total: int) -> float | None:
+    """hits / total (0.0 to 1.0); None when there is nothing to count."""
+    return hits / total if total else None
