@@ -3,12 +3,13 @@ the current member (API token or session cookie), CSRF checks and the client's a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,8 @@ from fanloop.core.config import Settings
 from fanloop.core.db import Database
 from fanloop.core.errors import Forbidden, NotAuthenticated
 from fanloop.core.security import constant_time_equal
+
+log = logging.getLogger("fanloop.auth")
 
 SESSION_COOKIE = "fanloop_session"
 CSRF_COOKIE = "fanloop_csrf"
@@ -107,34 +110,46 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise Forbidden("The form has expired or the CSRF token is missing; reload the page and try again.")
 
 
-async def get_current_member(request: Request, session: SessionDep) -> Member | None:
+async def get_current_member(
+    request: Request, session: SessionDep, background: BackgroundTasks
+) -> Member | None:
     """The member behind an API token, or behind the session cookie (then unsafe requests need the
     CSRF header, because a browser sends cookies on its own). A request with neither needs no
     look-up, so only the others go to the thread pool for it."""
     if bearer_token(request) is None and not request.cookies.get(SESSION_COOKIE):
         return None
-    return await run_in_threadpool(_member_for_credentials, request, session)
+    member, stamp_token_id = await run_in_threadpool(_member_for_credentials, request, session)
+    if stamp_token_id is not None:
+        # After the response, in a transaction of its own: the request's unit of work stays a
+        # read when the request is one, so it never has to upgrade to a write (on SQLite that
+        # fails at once if another writer committed since it began).
+        background.add_task(_record_token_use, request.app.state.database, stamp_token_id)
+    return member
 
 
-def _member_for_credentials(request: Request, session: Session) -> Member | None:
+def _member_for_credentials(request: Request, session: Session) -> tuple[Member | None, int | None]:
     raw = bearer_token(request)
     if raw is not None:
-        member = members.member_for_api_token(session, raw=raw)
-        if member is None:
+        found = members.member_for_api_token(session, raw=raw)
+        if found is None:
             raise NotAuthenticated("The API token is not valid or was revoked.")
-        if session.dirty:
-            # The token's use was recorded (at most once a minute): write it right after the read.
-            # On SQLite a read request's transaction upgrades to a write only then, and that fails
-            # at once if another writer committed since the read; the sooner, the less likely.
-            session.flush()
-        return None if member.is_suspended else member
+        member, stamp_token_id = found
+        return (None if member.is_suspended else member), stamp_token_id
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
-        return None
+        return None, None
     member = members.member_for_session(session, token=cookie)
     if member is not None and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
         check_csrf(request, request.headers.get(CSRF_HEADER))
-    return None if member is None or member.is_suspended else member
+    return (None if member is None or member.is_suspended else member), None
+
+
+def _record_token_use(database: Database, token_id: int) -> None:
+    try:
+        with database.unit_of_work(write=True) as session:
+            members.record_token_use(session, token_id=token_id)
+    except Exception:  # a missed stamp is harmless; the next use after LAST_USE_EVERY writes it
+        log.warning("could not record the use of API token %s", token_id, exc_info=True)
 
 
 CurrentMember = Annotated[Member | None, Depends(get_current_member)]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from fanloop.community.members.models import Member
 from fanloop.core.errors import Forbidden, Invalid
 from fanloop.service.desk.models import Assignment, Ticket
+from fanloop.service.notify.models import Notification
 from fanloop.service.rota import roster
 from fanloop.service.rota import service as rota
 from fanloop.service.rota.models import RotaMember
@@ -62,12 +63,68 @@ def test_least_loaded_prefers_the_fewest_open_posts(desk, database, clock):
     assert assignee(database, desk.post(fan)) == a.id  # a has none open now, b still has one
 
 
-def test_capacity_is_respected(desk, database):
-    configure(database, use_skills=False)
+def test_capacity_is_respected_and_a_waiting_post_goes_out_when_capacity_frees(desk, database, clock):
+    configure(database, use_skills=False, overflow="wait")
     fan = desk.seed.member("fan")
     a, b = desk.staff("cap_a", capacity=1), desk.staff("cap_b", capacity=1)
-    assert {assignee(database, desk.post(fan)) for _ in range(2)} == {a.id, b.id}
-    assert assignee(database, desk.post(fan)) is None  # everyone is full: it waits unassigned in the inbox
+    first, second = desk.post(fan), desk.post(fan)
+    assert {assignee(database, first), assignee(database, second)} == {a.id, b.id}
+    waiting = desk.post(fan)
+    assert assignee(database, waiting) is None  # everyone is full: it waits unassigned
+    clock.advance(minutes=1)
+    answerer = assignee(database, first)
+    desk.reply(a if answerer == a.id else b, first)
+    # The reply freed a place: the waiting post is handed out in the same transaction.
+    assert assignee(database, waiting) == answerer
+    with database.unit_of_work() as session:
+        reasons = session.scalars(select(Assignment.reason).where(Assignment.post_id == waiting))
+        assert list(reasons) == ["handout"]
+
+
+def test_overflow_goes_to_the_least_loaded_on_shift_or_to_a_lead(desk, database):
+    configure(database, use_skills=False, overflow="least_loaded")
+    fan = desk.seed.member("fan")
+    a, b = desk.staff("over_a", capacity=1), desk.staff("over_b", capacity=2)
+    picks = [assignee(database, desk.post(fan)) for _ in range(3)]
+    assert sorted(picks) == sorted([a.id, b.id, b.id])  # everyone is full now
+    # Over capacity, the one least over it takes the next: a is at 1/1 and b at 2/2, both 0 over.
+    over = [assignee(database, desk.post(fan)) for _ in range(2)]
+    assert sorted(over) == sorted([a.id, b.id])
+    lead = desk.staff("over_lead", role="lead", capacity=0)
+    configure(database, overflow="lead")
+    assert assignee(database, desk.post(fan)) == lead.id
+
+
+def test_capacity_counts_only_live_clocks(desk, database, clock):
+    from fanloop.service.desk import service as desk_service
+
+    configure(database, use_skills=False)
+    fan = desk.seed.member("fan")
+    a = desk.staff("live_a", capacity=1)
+    old = desk.post(fan)
+    assert assignee(database, old) == a.id
+    clock.advance(days=2)  # weeks or days overdue: backlog, no longer live
+    desk.staff("live_b", capacity=0)
+    with database.unit_of_work() as session:
+        assert rota.loads(session) == {}
+    waiting_on_fan = desk.post(fan)
+    assert assignee(database, waiting_on_fan) == a.id
+    with database.unit_of_work(write=True) as session:
+        desk_service.set_waiting_on_fan(
+            session, actor=session.get(Member, a.id), post_id=waiting_on_fan, waiting=True
+        )
+    assert assignee(database, desk.post(fan)) == a.id  # a paused clock does not count either
+
+
+def test_a_post_whose_assignee_goes_off_duty_is_handed_over(desk, database, clock):
+    configure(database, use_skills=False)
+    fan = desk.seed.member("fan")
+    a = desk.staff("hand_a")
+    post_id = desk.post(fan)
+    assert assignee(database, post_id) == a.id
+    b = desk.staff("hand_b")
+    act(database, lambda s, m: roster.set_availability(s, actor=m, member=m, availability="away"), a)
+    assert assignee(database, post_id) == b.id
 
 
 def test_skills_pick_the_best_match(desk, database):
@@ -102,7 +159,42 @@ def test_shifts_and_away(desk, database, clock):
     act(database, lambda s, m: roster.set_availability(s, actor=m, member=m, availability="away"), anytime)
     assert assignee(database, desk.post(fan)) == wednesday.id
     clock.set(datetime(2026, 3, 11, 15, 0, tzinfo=SHANGHAI))  # the shift ends at 15:00
-    assert assignee(database, desk.post(fan)) is None
+    lead = desk.seed.member("lead", "shift_lead")
+    waiting = [desk.post(fan), desk.post(fan)]
+    assert [assignee(database, p) for p in waiting] == [None, None]
+    with database.unit_of_work() as session:
+        told = session.scalars(select(Notification).where(Notification.member_id == lead.id)).all()
+        assert [n.kind for n in told] == ["rota_uncovered"]  # once for the spell, not per post
+    # Someone comes back: the waiting posts go out at once, and the next spell is told again.
+    act(database, lambda s, m: roster.set_availability(s, actor=m, member=m, availability="on_duty"), anytime)
+    assert [assignee(database, p) for p in waiting] == [anytime.id, anytime.id]
+    act(database, lambda s, m: roster.set_availability(s, actor=m, member=m, availability="away"), anytime)
+    clock.advance(minutes=5)
+    desk.post(fan)
+    with database.unit_of_work() as session:
+        told = session.scalars(select(Notification).where(Notification.member_id == lead.id)).all()
+        assert [n.kind for n in told] == ["rota_uncovered", "rota_uncovered"]
+
+
+def test_shifts_may_cross_midnight_and_end_at_24(desk, database, clock):
+    from fanloop.service.rota.models import RotaShift
+
+    night = [RotaShift(weekday=0, start="22:00", end="06:00", timezone="UTC")]
+    late = [RotaShift(weekday=0, start="18:00", end="24:00", timezone="UTC")]
+    monday = datetime(2026, 3, 9, tzinfo=ZoneInfo("UTC"))
+    at = lambda day, h, m=0: monday.replace(day=9 + day, hour=h, minute=m)  # noqa: E731
+    assert rota.in_shift(night, at(0, 22)) and rota.in_shift(night, at(0, 23, 59))
+    assert rota.in_shift(night, at(1, 0)) and rota.in_shift(night, at(1, 5, 59))
+    assert not rota.in_shift(night, at(1, 6)) and not rota.in_shift(night, at(0, 21, 59))
+    assert not rota.in_shift(night, at(0, 3))  # Monday early morning belongs to Sunday's night
+    assert rota.in_shift(late, at(0, 23, 59).replace(second=30)) and not rota.in_shift(late, at(1, 0))
+    staff = desk.staff("nights")
+    shifts = [
+        ShiftInput(weekday=0, start="22:00", end="06:00"),
+        ShiftInput(weekday=1, start="18:00", end="24:00"),
+    ]
+    saved = act(database, lambda s, m: roster.set_shifts(s, actor=m, member=m, shifts=shifts), staff)
+    assert [(x.start, x.end) for x in saved] == [("22:00", "06:00"), ("18:00", "24:00")]
 
 
 def test_leaving_the_rota_and_auto_assign_off(desk, database):
@@ -199,8 +291,9 @@ def test_bad_rota_entries_are_refused(desk, database, update, message):
     [
         (ShiftInput(weekday=7, start="09:00", end="10:00"), "weekday"),
         (ShiftInput(weekday=1, start="9:00", end="10:00"), "start is a time"),
-        (ShiftInput(weekday=1, start="09:00", end="24:00"), "end is a time"),
-        (ShiftInput(weekday=1, start="22:00", end="02:00"), "split a shift"),
+        (ShiftInput(weekday=1, start="24:00", end="10:00"), "start is a time"),
+        (ShiftInput(weekday=1, start="09:00", end="24:01"), "end is a time"),
+        (ShiftInput(weekday=1, start="22:00", end="22:00"), "another time"),
         (ShiftInput(weekday=1, start="09:00", end="10:00", timezone="Mars/Olympus"), "Unknown time zone"),
     ],
 )

@@ -219,6 +219,11 @@ def test_sweep_reads_only_due_clocks(desk, database, clock):
             captured.append(str(query.compile(dialect=sqlite.dialect())))
             return self.session.scalars(query)
 
+        def execute(self, query, *args, **kwargs):
+            if "sla_clocks" in str(query):
+                captured.append(str(query.compile(dialect=sqlite.dialect())))
+            return self.session.execute(query, *args, **kwargs)
+
         def __getattr__(self, name):
             return getattr(self.session, name)
 

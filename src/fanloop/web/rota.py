@@ -163,6 +163,7 @@ def update_settings(
     strategy: Annotated[str, Form(max_length=20)] = "",
     use_skills: Annotated[str, Form(max_length=1)] = "",
     auto_assign: Annotated[str, Form(max_length=1)] = "",
+    overflow: Annotated[str, Form(max_length=20)] = "",
 ):
     """How posts are handed out (leads)."""
     viewer = require_staff(viewer)
@@ -175,6 +176,7 @@ def update_settings(
             strategy=strategy,
             use_skills=use_skills == "1",
             auto_assign=auto_assign == "1",
+            overflow=overflow or None,
         ),
         gettext("The assignment settings are saved."),
     )

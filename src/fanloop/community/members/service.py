@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fanloop.community.members.models import ApiToken, LoginSession, Member, PasswordResetToken
@@ -172,23 +172,41 @@ def revoke_api_token(session: Session, *, member: Member, token_id: int) -> ApiT
     return token
 
 
-def member_for_api_token(session: Session, *, raw: str) -> Member | None:
+# How often a credential's last use is written down: a read request must stay a read, so the
+# stamp is written after the response, and rarely (a write per API call would make every read
+# queue for SQLite's one writer).
+LAST_USE_EVERY = timedelta(minutes=5)
+
+
+def member_for_api_token(session: Session, *, raw: str) -> tuple[Member, int | None] | None:
+    """The member behind an API token, and the token's id when its last-use stamp is due
+    (see record_token_use); None for an unknown or revoked token. Writes nothing."""
     row = session.execute(
-        select(Member, ApiToken)
+        select(Member, ApiToken.id, ApiToken.last_used_at)
         .join(ApiToken, ApiToken.member_id == Member.id)
         .where(ApiToken.token_hash == token_hash(raw), ApiToken.revoked_at.is_(None))
     ).first()
     if row is None:
         return None
+    last = row.last_used_at
+    due = last is None or clock.now() - clock.as_utc(last) >= LAST_USE_EVERY
+    return row.Member, row.id if due else None
+
+
+def record_token_use(session: Session, *, token_id: int) -> None:
+    """Stamp a token's last use, unless another request (or process) did within LAST_USE_EVERY."""
     now = clock.now()
-    # Record use at most once a minute: a write per API call would double the cost of reads.
-    last = row.ApiToken.last_used_at
-    if last is None or now - clock.as_utc(last) > timedelta(minutes=1):
-        row.ApiToken.last_used_at = now
-    return row.Member
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USE_EVERY),
+        )
+        .values(last_used_at=now)
+    )
 
 
-def _issue_reset_token(session: Session, member: Member) -> str:
+def _issue_reset_token(session: Session, member: Member, *, hours: int = RESET_TOKEN_HOURS) -> str:
     raw = new_token()
     now = clock.now()
     session.add(
@@ -196,7 +214,7 @@ def _issue_reset_token(session: Session, member: Member) -> str:
             member_id=member.id,
             token_hash=token_hash(raw),
             created_at=now,
-            expires_at=now + timedelta(hours=RESET_TOKEN_HOURS),
+            expires_at=now + timedelta(hours=hours),
         )
     )
     return raw

@@ -170,9 +170,20 @@ def create_post(session: Session, *, author: Member, data: PostInput, settings: 
     return post
 
 
-def get_post(session: Session, *, viewer: Member | None, post_id: int) -> Post:
-    """A post the viewer may see: deleted posts are gone for everyone but staff, hidden ones too."""
-    post = session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
+def get_post(session: Session, *, viewer: Member | None, post_id: int, for_update: bool = False) -> Post:
+    """A post the viewer may see: deleted posts are gone for everyone but staff, hidden ones too.
+
+    `for_update` locks the post's row (PostgreSQL; SQLite has one writer anyway) and reloads it, for
+    changes to its counters: replies, votes and followers are counted up and down by concurrent
+    requests, and each must start from the last committed count or one of them is lost. Locking
+    the post first is also the order every desk path follows: post, then ticket, then clocks."""
+    post = (
+        session.get(
+            Post, post_id, with_for_update={"of": Post} if for_update else None, populate_existing=for_update
+        )
+        if 0 < post_id <= MAX_ID
+        else None
+    )
     if post is None:
         raise NotFound(f"No post {post_id}.")
     if (post.deleted_at is not None or post.is_hidden) and not can(viewer, Action.VIEW_HIDDEN):
@@ -330,7 +341,7 @@ def add_reply(
     require(author, Action.REPLY)
     if internal:
         require(author, Action.VIEW_STAFF_AREA)
-    post = get_post(session, viewer=author, post_id=post_id)
+    post = get_post(session, viewer=author, post_id=post_id, for_update=True)
     if post.is_locked and not can(author, Action.REPLY_TO_LOCKED):
         raise Forbidden("This post is locked; only staff can reply.")
     body = _clean(body, field="body", max_length=MAX_BODY, required=True)
@@ -382,7 +393,7 @@ def list_replies(session: Session, *, viewer: Member | None, post_id: int) -> li
 def set_vote(session: Session, *, member: Member, post_id: int, voted: bool) -> Post:
     """Vote for a post (for a bug: "me too"), or take the vote back. One vote per member; voting follows."""
     require(member, Action.VOTE)
-    post = get_post(session, viewer=member, post_id=post_id)
+    post = get_post(session, viewer=member, post_id=post_id, for_update=True)
     existing = session.get(Vote, (post.id, member.id))
     if voted and existing is None:
         if post.merged_into_id is not None:
@@ -414,7 +425,7 @@ def toggle_vote(session: Session, *, member: Member, post_id: int) -> Post:
 def set_follow(session: Session, *, member: Member, post_id: int, following: bool) -> Post:
     """Follow a post to hear about its replies and status changes, or stop following."""
     require(member, Action.FOLLOW)
-    post = get_post(session, viewer=member, post_id=post_id)
+    post = get_post(session, viewer=member, post_id=post_id, for_update=True)
     if following:
         _follow(session, post, member.id)
     else:
@@ -447,7 +458,7 @@ def change_status(
 ) -> StatusChange:
     """Move a post to a new status, recording who, when and why."""
     require(actor, Action.CHANGE_STATUS)
-    post = get_post(session, viewer=actor, post_id=post_id)
+    post = get_post(session, viewer=actor, post_id=post_id, for_update=True)
     if status not in POST_STATUSES:
         raise Invalid(f"Unknown status {status!r}; use one of {', '.join(POST_STATUSES)}.", field="status")
     if status == "duplicate":
@@ -518,8 +529,12 @@ def merge_posts(session: Session, *, actor: Member, duplicate_id: int, into_id: 
     require(actor, Action.MERGE_POSTS)
     if duplicate_id == into_id:
         raise Invalid("A post cannot be merged into itself.", field="into_post_id")
-    duplicate = get_post(session, viewer=actor, post_id=duplicate_id)
-    target = get_post(session, viewer=actor, post_id=into_id)
+    # Both rows locked, the lower id first, as every path that locks two posts does.
+    locked = {
+        post_id: get_post(session, viewer=actor, post_id=post_id, for_update=True)
+        for post_id in sorted((duplicate_id, into_id))
+    }
+    duplicate, target = locked[duplicate_id], locked[into_id]
     if target.merged_into_id is not None:
         raise Conflict(f"Post {into_id} was itself merged into post {target.merged_into_id}; merge there.")
     if duplicate.merged_into_id is not None:
@@ -570,7 +585,7 @@ def moderate_post(session: Session, *, actor: Member, post_id: int, action: str,
     require(actor, Action.MODERATE)
     if action not in POST_MODERATION:
         raise Invalid(f"Unknown action {action!r}; use one of {', '.join(POST_MODERATION)}.", field="action")
-    post = get_post(session, viewer=actor, post_id=post_id)
+    post = get_post(session, viewer=actor, post_id=post_id, for_update=True)
     if action in ("hide", "unhide"):
         post.is_hidden = action == "hide"
     elif action in ("lock", "unlock"):
@@ -594,7 +609,7 @@ def moderate_reply(session: Session, *, actor: Member, reply_id: int, action: st
     reply = session.get(Reply, reply_id) if 0 < reply_id <= MAX_ID else None
     if reply is None:
         raise NotFound(f"No reply {reply_id}.")
-    post = session.get(Post, reply.post_id)
+    post = session.get(Post, reply.post_id, with_for_update={"of": Post}, populate_existing=True)
     if action in ("hide", "unhide"):
         reply.is_hidden = action == "hide"
     elif action == "delete" and reply.deleted_at is None:

@@ -38,10 +38,15 @@ def open_tickets(session: Session, tickets: list[NewTicket]) -> None:
     def policy_for(facts: dict) -> SlaPolicy:
         return next((p for p in rules if sla.policy_matches(p, facts)), default)
 
+    assignee_ids: list[int | None] = [None] * len(tickets)
     if rota.rota_settings(session).auto_assign:
-        assignee_ids = rota.pick_assignees(session, facts_list=[t.facts for t in tickets])
-    else:
-        assignee_ids = [None] * len(tickets)
+        # Only posts whose reply clock is live go to someone: older ones start in the backlog.
+        cutoff = sla.backlog_cutoff(now)
+        live = [i for i, t in enumerate(tickets) if t.created_at >= cutoff]
+        for i, assignee_id in zip(
+            live, rota.pick_assignees(session, facts_list=[tickets[i].facts for i in live]), strict=True
+        ):
+            assignee_ids[i] = assignee_id
     targets = {p.id: _Targets.of(p) for p in policies}
     targets.setdefault(default.id, _Targets.of(default))
     post_ids = [t.post_id for t in tickets]

@@ -66,6 +66,39 @@ def get_ticket(session: Session, post_id: int) -> Ticket | None:
     return session.get(Ticket, post_id)
 
 
+def lock_ticket(session: Session, post_id: int) -> Ticket | None:
+    """The post's ticket, its row locked (PostgreSQL) and reloaded. Every path that changes a
+    ticket's clocks takes the ticket first, then the clocks (and the post before both, where it
+    locks the post): with one order, a request and the SLA sweep never deadlock."""
+    if any(isinstance(row, Ticket) and row.post_id == post_id for row in session.dirty):
+        session.flush()  # reloading the row must not drop changes not yet written
+    return session.get(Ticket, post_id, with_for_update={"of": Ticket}, populate_existing=True)
+
+
+def hand_out_waiting(session: Session, *, limit: int = rota.HAND_OUT_BATCH) -> int:
+    """Give live posts nobody on shift holds to someone who can take them, most urgent first:
+    after capacity frees up, a shift starts or ends, or someone comes back on duty. Returns how
+    many changed hands."""
+    if not rota.rota_settings(session).auto_assign:
+        return 0
+    holders = rota.holders(session)
+    if not holders:
+        return 0  # nobody could take them; the leads were told when the spell began
+    tickets = rota.waiting_tickets(session, holders=holders, limit=limit)
+    if not tickets:
+        return 0
+    posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_([t.post_id for t in tickets])))}
+    chosen = rota.pick_assignees(
+        session, facts_list=[post_facts(posts[t.post_id], t.priority) for t in tickets]
+    )
+    moved = 0
+    for ticket, assignee_id in zip(tickets, chosen, strict=True):
+        if assignee_id is not None and assignee_id != ticket.assignee_id:
+            _assign(session, ticket, assignee_id, by_id=None, reason="handout")
+            moved += 1
+    return moved
+
+
 def _assign(
     session: Session, ticket: Ticket, assignee_id: int | None, *, by_id: int | None, reason: str
 ) -> None:
@@ -88,13 +121,20 @@ def _assign(
 def on_reply(session: Session, *, post: Post, reply: Reply) -> None:
     """A public staff reply stops the reply clocks, credited to its author; the fan writing again
     after an answer starts the next-reply clock (and ends a wait on the fan)."""
-    ticket = session.get(Ticket, post.id)
-    if ticket is None or reply.is_internal or reply.is_automatic:
+    if reply.is_internal or reply.is_automatic:
+        return
+    ticket = lock_ticket(session, post.id)
+    if ticket is None:
         return
     at = reply.created_at
     if reply.is_staff:
-        for sla_clock in sla.open_clocks(session, post.id, ("first_reply", "next_reply")):
+        stopped = sla.open_clocks(session, post.id, sla.REPLY_CLOCKS)
+        for sla_clock in stopped:
             sla.stop_clock(sla_clock, at=at, by_member_id=reply.author_id)
+        if stopped:
+            # Capacity freed up: a post that found everyone full is handed out now, not later.
+            session.flush()
+            hand_out_waiting(session, limit=1)
         if ticket.first_replied_at is None:
             ticket.first_replied_at, ticket.first_replied_by_id = at, reply.author_id
         if ticket.state == "open":
@@ -121,7 +161,7 @@ def on_reply(session: Session, *, post: Post, reply: Reply) -> None:
 
 def on_status_changed(session: Session, *, post: Post, status: str) -> None:
     """A resolving status stops the resolution clock; a duplicate stops everything."""
-    ticket = session.get(Ticket, post.id)
+    ticket = lock_ticket(session, post.id)
     if ticket is None:
         return
     now = clock.now()
@@ -137,6 +177,7 @@ def on_status_changed(session: Session, *, post: Post, status: str) -> None:
 
 def on_post_removed(session: Session, *, post: Post) -> None:
     """A deleted post no longer waits for anyone."""
+    lock_ticket(session, post.id)
     now = clock.now()
     for sla_clock in sla.open_clocks(session, post.id):
         sla.cancel_clock(sla_clock, at=now)
@@ -204,7 +245,7 @@ def assign(session: Session, *, actor: Member, post_id: int, assignee: Member | 
 
 def reassign_after_breach(session: Session, *, post_id: int) -> int | None:
     """On a breach, hand the post to someone else who is available; returns the new assignee."""
-    ticket = session.get(Ticket, post_id)
+    ticket = lock_ticket(session, post_id)
     if ticket is None:
         return None
     post = session.get(Post, post_id)
@@ -216,7 +257,7 @@ def reassign_after_breach(session: Session, *, post_id: int) -> int | None:
 
 
 def _ticket_or_404(session: Session, post_id: int) -> Ticket:
-    ticket = session.get(Ticket, post_id) if 0 < post_id <= 2**31 - 1 else None
+    ticket = lock_ticket(session, post_id) if 0 < post_id <= 2**31 - 1 else None
     if ticket is None:
         raise NotFound(f"No ticket for post {post_id}.")
     return ticket

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
@@ -22,6 +21,7 @@ from fanloop.service.rota.models import RotaMember, RotaSettings, RotaShift
 
 AVAILABILITY = ("on_duty", "away")
 STRATEGIES = ("round_robin", "least_loaded")
+OVERFLOW_RULES = rota.OVERFLOW_RULES
 # The languages posts are detected in (see core.text.detect_language).
 LANGUAGES = ("en", "zh_CN")
 MAX_CAPACITY = 200
@@ -29,6 +29,7 @@ MAX_SKILLS = 30
 MAX_SHIFTS = 42
 DEFAULT_CAPACITY = 5
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+END_PATTERN = re.compile(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 
 
 @dataclass(slots=True)
@@ -64,7 +65,8 @@ class RosterRow:
 
     @property
     def answering_now(self) -> bool:
-        """On the rota, on duty, in a shift and below capacity: auto-assignment may pick them."""
+        """On the rota, on duty, in a shift and below capacity (live posts only): auto-assignment
+        picks them before anyone over capacity."""
         entry = self.entry
         return bool(
             entry
@@ -187,6 +189,7 @@ def update_entry(session: Session, *, actor: Member, member: Member, data: RotaU
     if data.languages is not None:
         entry.languages = [_language(value) for value in _skill_list(data.languages, "languages")]
     session.flush()
+    _hand_out(session)
     return entry
 
 
@@ -215,20 +218,40 @@ def set_shifts(
     session.execute(delete(RotaShift).where(RotaShift.member_id == member.id))
     session.add_all(rows)
     session.flush()
+    _hand_out(session)
     return sorted(rows, key=lambda s: (s.weekday, s.start))
 
 
 def update_settings(
-    session: Session, *, actor: Member, strategy: str, use_skills: bool, auto_assign: bool
+    session: Session,
+    *,
+    actor: Member,
+    strategy: str,
+    use_skills: bool,
+    auto_assign: bool,
+    overflow: str | None = None,
 ) -> RotaSettings:
-    """How posts are handed out: round-robin or least-loaded, by skills or not, automatically or not."""
+    """How posts are handed out: round-robin or least-loaded, by skills or not, automatically or
+    not, and who takes them when everyone on shift is at capacity (None keeps the overflow rule)."""
     require(actor, Action.MANAGE_SERVICE_DESK)
     if strategy not in STRATEGIES:
         raise Invalid("The strategy is round_robin or least_loaded.", field="strategy")
+    if overflow is not None and overflow not in OVERFLOW_RULES:
+        raise Invalid("The overflow rule is least_loaded, lead or wait.", field="overflow")
     current = rota.rota_settings(session)
     current.strategy, current.use_skills, current.auto_assign = strategy, bool(use_skills), bool(auto_assign)
+    if overflow is not None:
+        current.overflow = overflow
     session.flush()
+    _hand_out(session)
     return current
+
+
+def _hand_out(session: Session) -> None:
+    """Who may take posts changed: waiting live posts go out now rather than at the next sweep."""
+    from fanloop.service.desk.service import hand_out_waiting
+
+    hand_out_waiting(session)
 
 
 def _require_editor(actor: Member, member: Member) -> None:
@@ -272,11 +295,13 @@ def _language(value: str) -> str:
 def _shift(member_id: int, shift: ShiftInput) -> RotaShift:
     if isinstance(shift.weekday, bool) or not isinstance(shift.weekday, int) or not 0 <= shift.weekday <= 6:
         raise Invalid("A shift's weekday is 0 (Monday) to 6 (Sunday).", field="weekday")
-    for value, name in ((shift.start, "start"), (shift.end, "end")):
-        if not isinstance(value, str) or not TIME_PATTERN.match(value):
-            raise Invalid(f"A shift's {name} is a time from 00:00 to 23:59.", field=name)
-    if time.fromisoformat(shift.end) <= time.fromisoformat(shift.start):
-        raise Invalid("A shift ends after it starts; split a shift that runs past midnight.", field="end")
+    if not isinstance(shift.start, str) or not TIME_PATTERN.match(shift.start):
+        raise Invalid("A shift's start is a time from 00:00 to 23:59.", field="start")
+    if not isinstance(shift.end, str) or not END_PATTERN.match(shift.end):
+        raise Invalid("A shift's end is a time from 00:01 to 24:00.", field="end")
+    if shift.end == shift.start:
+        raise Invalid("A shift ends at another time than it starts.", field="end")
+    # An end at or before the start runs past midnight into the next day (22:00-06:00).
     timezone = shift.timezone if isinstance(shift.timezone, str) else ""
     try:
         if not timezone or len(timezone) > 64 or "\x00" in timezone:

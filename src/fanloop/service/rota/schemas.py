@@ -18,6 +18,7 @@ from fanloop.service.rota.roster import (
 )
 
 TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
+END_TIME = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 
 
 class _Input(BaseModel):
@@ -27,7 +28,11 @@ class _Input(BaseModel):
 class RotaShiftIO(_Input):
     weekday: int = Field(ge=0, le=6, description="0 = Monday")
     start: str = Field(pattern=TIME, examples=["14:00"])
-    end: str = Field(pattern=TIME, examples=["15:00"])
+    end: str = Field(
+        pattern=END_TIME,
+        examples=["15:00"],
+        description="Up to 24:00; an end at or before the start runs past midnight (22:00-06:00)",
+    )
     timezone: str = Field(default="UTC", max_length=64, examples=["Asia/Shanghai"])
 
     @classmethod
@@ -47,7 +52,9 @@ class RotaMemberUpdate(_Input):
 
     on_rota: bool | None = None
     availability: Literal["on_duty", "away"] | None = None
-    capacity: int | None = Field(default=None, ge=0, le=MAX_CAPACITY, description="Open posts at most")
+    capacity: int | None = Field(
+        default=None, ge=0, le=MAX_CAPACITY, description="Live posts (a reply clock running) at most"
+    )
     team: str | None = Field(default=None, max_length=40)
     boards: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
     tags: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
@@ -94,11 +101,19 @@ class RotaSettingsIO(_Input):
     strategy: Literal["round_robin", "least_loaded"]
     use_skills: bool
     auto_assign: bool
+    overflow: Literal["least_loaded", "lead", "wait"] | None = Field(
+        default=None,
+        description="When everyone on shift is at capacity: the least-loaded person on shift takes the "
+        "post anyway, a lead on duty does, or it waits until someone has room (not sent: unchanged)",
+    )
 
     @classmethod
     def of(cls, settings: RotaSettings) -> RotaSettingsIO:
         return cls(
-            strategy=settings.strategy, use_skills=settings.use_skills, auto_assign=settings.auto_assign
+            strategy=settings.strategy,
+            use_skills=settings.use_skills,
+            auto_assign=settings.auto_assign,
+            overflow=settings.overflow or "least_loaded",
         )
 
 
