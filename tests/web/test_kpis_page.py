@@ -6,12 +6,15 @@ import json
 import re
 
 import pytest
+from babel.messages.extract import extract_from_file
 
 from fanloop.community.members.models import Member
 from fanloop.community.posts import service as posts
 from fanloop.service.rota.models import RotaMember
+from fanloop.web import i18n
 from fanloop.web.i18n import use_language
 from fanloop.web.kpis import kpi_duration, kpi_share
+from fanloop.web.templating import TEMPLATES_DIR
 
 LAST_7_DAYS = "start=2026-03-04&amp;end=2026-03-10&amp;tz=UTC"  # up to the clock fixture's day
 
@@ -85,6 +88,85 @@ def test_staff_see_their_own_row_and_the_team_totals(web_client, answered, log_i
     assert re.search(r'<tr data-team="camera">', page)
     everyone = re.search(r"<tfoot>.*?</tfoot>", page, re.S)[0]
     assert 'data-kpi="replies">3<' in everyone
+
+
+@pytest.fixture
+def two_unanswered(answered, make_post, clock):
+    """Two more posts, both Zhang Min's (the only one on the rota), that nobody answers in time:
+    she has 2 of 4 due within target, everyone 3 of 5."""
+    for _ in range(2):
+        make_post(answered["fan"])
+    clock.advance(minutes=20)
+    return answered
+
+
+def stat(html: str, kpi: str) -> str:
+    summary = re.search(r'<div class="kpi-stats" id="kpi-summary">.*?\n</div>', html, re.S)
+    assert summary, html
+    found = re.search(rf'<div class="stat[^"]*" data-kpi="{kpi}">(.*?)</div>', summary[0], re.S)
+    assert found, kpi
+    return re.sub(r"<[^>]+>", " ", found[1])
+
+
+def cell(row: str, kpi: str) -> str:
+    found = re.search(rf'data-kpi="{kpi}">(.*?)</td>', row, re.S)
+    assert found, (kpi, row)
+    return re.sub(r"<[^>]+>", "", found[1]).strip()
+
+
+def test_posts_nobody_answered_count_against_the_share_within_target(web_client, two_unanswered, log_in):
+    lead = web_client()
+    log_in(lead, "chen_jie")
+    page = lead.get("/staff/kpis").text
+    assert stat(page, "within_target").split() == [
+        "60%",
+        "within",
+        "target",
+        "3",
+        "of",
+        "5",
+        "due,",
+        "answered",
+        "or",
+        "not",
+    ]
+    assert stat(page, "unanswered").split()[0] == "2"
+    assert stat(page, "answered_within_target").split()[:2] == ["100%", "within"]
+    assert "of answered posts" in stat(page, "median")
+
+    zhang = re.search(r'<tr data-handle="zhang_min".*?</tr>', page, re.S)[0]
+    assert [cell(zhang, k) for k in ("due", "within_target", "unanswered", "answered_within_target")] == [
+        "4",
+        "50%",
+        "2",
+        "100%",
+    ]
+    camera = re.search(r'<tr data-team="camera">.*?</tr>', page, re.S)[0]
+    assert cell(camera, "within_target") == "50%"
+    everyone = re.search(r"<tfoot>.*?</tfoot>", page, re.S)[0]
+    assert (cell(everyone, "within_target"), cell(everyone, "unanswered")) == ("60%", "2")
+    battery = re.search(r'<tr data-board="battery">.*?</tr>', page, re.S)[0]
+    assert (cell(battery, "within_target"), cell(battery, "answered_within_target")) == ("60%", "100%")
+    today = re.search(r'<tr data-day="2026-03-10">.*?</tr>', page, re.S)[0]
+    assert (cell(today, "due"), cell(today, "within_target")) == ("5", "60%")
+    assert chart_data(page)["within"][-1] == 60.0
+    assert "Median (answered)" in page and "Within target (answered)" in page
+
+    lead.cookies.set("lang", "zh_CN")
+    chinese = lead.get("/staff/kpis").text
+    assert "已到期 5 条中 3 条达标（含未回复）" in chinese and "超时未回复" in chinese
+    assert "达标率（仅已回复帖子）" in chinese and "中位数（已回复）" in chinese
+
+
+def test_every_string_of_the_page_has_a_chinese_translation():
+    catalog = i18n.load_catalog("zh_CN")
+    options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
+    found = list(extract_from_file("jinja2", str(TEMPLATES_DIR / "staff" / "kpis.html"), options=options))
+    assert len(found) > 40
+    for entry in found:
+        msgid = entry[1] if isinstance(entry[1], str) else entry[1][0]
+        message = catalog.get(msgid)
+        assert message is not None and message.string, f"missing zh_CN translation for {msgid!r}"
 
 
 def test_fans_get_403_and_visitors_are_sent_to_log_in(web_client, answered, log_in):
