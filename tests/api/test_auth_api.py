@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 import pytest
+from auth_support import PASSWORD, RESET_LINK, assert_problem, confirm, log_in
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from fanloop.community.members.models import ApiToken, Member
-
-PASSWORD = "correct horse 1"
-RESET_LINK = re.compile(r"/reset\?token=([A-Za-z0-9_\-]+)")
 
 
 def member_row(database, handle: str) -> Member:
@@ -22,24 +19,9 @@ def member_row(database, handle: str) -> Member:
         return session.scalar(select(Member).where(Member.handle == handle))
 
 
-def assert_problem(response, status: int, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem = response.json()
-    assert problem["status"] == status and problem["detail"]
-    if field is not None:
-        fields = {problem.get("field")} | {e["field"] for e in problem.get("errors", [])}
-        assert field in fields, problem
-    return problem
-
-
 def sign_up(client, **overrides):
     body = {"handle": "li_wei", "email": "li.wei@example.test", "password": PASSWORD, **overrides}
     return client.post("/api/v1/auth/signup", json=body)
-
-
-def log_in(client, login: str, password: str = PASSWORD):
-    return client.post("/api/v1/auth/login", json={"login": login, "password": password})
 
 
 def outbox_files(settings) -> list:
@@ -174,18 +156,17 @@ def test_log_out_ends_the_session(client, seed):
 
 def test_session_cookie_writes_need_the_csrf_header(client, seed, board_for_posts):
     seed.member("fan", "li_wei")
-    log_in(client, "li_wei")
+    csrf_token = log_in(client, "li_wei").json()["csrf_token"]
+    assert client.cookies.get("fanloop_csrf") == csrf_token
     post = {"board": "general", "kind": "question", "title": "Dark mode?", "body": "When?"}
 
-    problem = assert_problem(client.post("/api/v1/posts", json=post), 403)
+    problem = assert_problem(client.post("/api/v1/posts", json=post), 403)  # cookie alone is not enough
     assert "CSRF" in problem["detail"]
     assert client.get("/api/v1/me").status_code == 200  # reads need no token
 
-    client.cookies.set("fanloop_csrf", "csrf-token-value")
-    assert_problem(client.post("/api/v1/posts", json=post), 403)  # cookie alone is not enough
     wrong = client.post("/api/v1/posts", json=post, headers={"X-CSRF-Token": "something-else"})
     assert_problem(wrong, 403)
-    right = client.post("/api/v1/posts", json=post, headers={"X-CSRF-Token": "csrf-token-value"})
+    right = client.post("/api/v1/posts", json=post, headers={"X-CSRF-Token": csrf_token})
     assert right.status_code == 201, right.text
     assert right.json()["author"]["handle"] == "li_wei"
 
@@ -215,10 +196,6 @@ def reset_token_from_outbox(settings) -> str:
     match = RESET_LINK.search(message["body"])
     assert match, message
     return match.group(1)
-
-
-def confirm(client, token: str, password: str):
-    return client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "password": password})
 
 
 def test_password_reset_request_writes_a_link_to_the_outbox(client, seed, settings, clock):

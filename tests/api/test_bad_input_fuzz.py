@@ -318,13 +318,81 @@ def test_log_in(client, seed):
     check()
 
 
+def test_token_log_in(client, seed):
+    seed.member("fan", "li_wei")
+
+    @FUZZ
+    @given(
+        shaped(
+            {
+                "login": maybe(["li_wei", "li_wei@example.test"]),
+                "password": maybe(["correct horse 1", "wrong"]),
+            },
+            {"name": maybe(["ci", "", "   "])},
+        )
+    )
+    def check(body):
+        post_json(client, "/api/v1/auth/token", body)
+
+    check()
+
+
+def test_create_member(api):
+    admin = api("admin")
+
+    @FUZZ
+    @given(
+        shaped(
+            {"handle": maybe(["new_fan", "New_Fan", "ab"]), "email": maybe(["new@example.test", "x@y"])},
+            {
+                "password": maybe(["correct horse 1", "short", None]),
+                "invite": maybe([True, False]),
+                "display_name": text,
+                "role": maybe(["fan", "staff", "lead", "admin"]),
+                "language": maybe(["en", "zh_CN"]),
+            },
+        )
+    )
+    def check(body):
+        post_json(admin, "/api/v1/members", body)
+
+    check()
+
+
+def test_member_list_parameters(api):
+    lead = api("lead")
+
+    @FUZZ
+    @given(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "role": maybe(["fan", "staff", "lead", "admin"]).map(_query_value),
+                "cursor": maybe(["1", "0", "-1", str(2**31), str(10**30), "abc", "１"]).map(_query_value),
+                "limit": maybe([1, 50, 100, 0, 101, 2**63]).map(_query_value),
+            },
+        )
+    )
+    def check(params):
+        assert_sane(lead.get("/api/v1/members", params=params))
+
+    check()
+
+
 def test_not_json_at_all(stage, client):
     fan = stage[0]
 
     @FUZZ
     @given(
         st.sampled_from(
-            ["/api/v1/posts", "/api/v1/posts/1/replies", "/api/v1/auth/signup", "/api/v1/auth/login"]
+            [
+                "/api/v1/posts",
+                "/api/v1/posts/1/replies",
+                "/api/v1/auth/signup",
+                "/api/v1/auth/login",
+                "/api/v1/auth/token",
+                "/api/v1/members",
+            ]
         ),
         st.binary(max_size=60),
         st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]),

@@ -271,6 +271,22 @@ CASES: dict[Action, Case] = {
             w.scalar(select(Member.role).where(Member.id == w.targets["member_id"])) == "staff"
         ),
     ),
+    Action.CREATE_MEMBERS: Case(
+        setup=_nothing,
+        request=lambda w: w.actor.post(
+            "/api/v1/members",
+            json={"handle": "matrix_member", "email": "matrix@example.test", "password": "correct horse 1"},
+        ),
+        took_effect=lambda w, r: w.scalar(select(func.count()).where(Member.handle == "matrix_member")) == 1,
+        ok=201,
+    ),
+    Action.LIST_MEMBERS: Case(
+        setup=_target_member,
+        request=lambda w: w.actor.get("/api/v1/members"),
+        took_effect=lambda w, r: (
+            r.status_code == 200 and w.targets["handle"] in [m["handle"] for m in r.json()["items"]]
+        ),
+    ),
     Action.ISSUE_RESET_LINK: Case(
         setup=_target_member,
         request=lambda w: w.actor.post(f"/api/v1/members/{w.targets['handle']}/reset-link"),

@@ -130,3 +130,21 @@ class FileOutbox:
             body=f"Hello {member.display_name},\n\nSet a new password here (valid for 2 hours):\n{link}\n",
             session=object_session(member),
         )
+
+    def invitation(self, *, member: Member, token: str, invited_by: Member, valid_hours: int) -> None:
+        """Mail an invitation link (in the member's language), after the transaction commits."""
+        link = f"{self.base_url}/reset?token={token}"
+        if member.language == "zh_CN":
+            subject = "你的 fanloop 账号已创建"
+            body = (
+                f"{member.display_name}，你好：\n\n{invited_by.display_name} 为你创建了 fanloop 账号"
+                f"（@{member.handle}）。请在 {valid_hours} 小时内通过此链接设置密码：\n{link}\n"
+            )
+        else:
+            subject = "Your fanloop account is ready"
+            body = (
+                f"Hello {member.display_name},\n\n{invited_by.display_name} created a fanloop account "
+                f"for you (@{member.handle}). Choose your password here (valid for {valid_hours} hours):\n"
+                f"{link}\n"
+            )
+        self.send(to=member.email, subject=subject, body=body, session=object_session(member))

@@ -39,6 +39,8 @@ class Action(StrEnum):
     MANAGE_TAGS = "manage_tags"
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_ROLES = "manage_roles"
+    CREATE_MEMBERS = "create_members"
+    LIST_MEMBERS = "list_members"
     ISSUE_RESET_LINK = "issue_reset_link"
     MANAGE_INTEGRATIONS = "manage_integrations"
     MANAGE_SERVICE_DESK = "manage_service_desk"
@@ -77,6 +79,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MANAGE_BOARDS: Role.LEAD,
     Action.MANAGE_TAGS: Role.LEAD,
     Action.VIEW_AUDIT_LOG: Role.LEAD,
+    Action.LIST_MEMBERS: Role.LEAD,  # the member list with roles and suspensions (e-mail: admins)
     Action.REMINE_PAIN_POINTS: Role.LEAD,
     Action.MANAGE_RELEASE_TRAIN: Role.LEAD,  # the release cadence
     Action.MANAGE_BETA: Role.LEAD,  # the beta group's seats, threshold and invitations
@@ -84,6 +87,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MANAGE_CAMPAIGNS: Role.LEAD,  # campaigns and their referral links
     Action.MANAGE_SERVICE_DESK: Role.LEAD,  # SLA policies, calendars, macros, anyone's rota entry
     Action.MANAGE_ROLES: Role.ADMIN,
+    Action.CREATE_MEMBERS: Role.ADMIN,  # with a password, or invited by a one-time link
     Action.ISSUE_RESET_LINK: Role.ADMIN,
     Action.MANAGE_INTEGRATIONS: Role.ADMIN,
 }

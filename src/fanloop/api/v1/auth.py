@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import APIRouter, Request, Response, status
+from sqlalchemy.orm import Session
 
 from fanloop.community.members import service as members
+from fanloop.community.members.models import Member
 from fanloop.community.members.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -13,13 +17,17 @@ from fanloop.community.members.schemas import (
     MemberRead,
     PasswordResetConfirm,
     PasswordResetRequest,
+    SessionRead,
     SignUpCreate,
+    TokenLoginCreate,
 )
+from fanloop.core.config import Settings
 from fanloop.core.errors import NotAuthenticated
-from fanloop.deps import SESSION_COOKIE, RequiredMember, SessionDep, SettingsDep, client_key
+from fanloop.deps import CSRF_COOKIE, SESSION_COOKIE, RequiredMember, SessionDep, SettingsDep, client_key
 from fanloop.growth.referrals import COOKIE as REFERRAL_COOKIE
 
 router = APIRouter(tags=["auth"])
+CSRF_COOKIE_SECONDS = 365 * 86400
 
 
 def set_session_cookie(response: Response, token: str, settings) -> None:  # noqa: ANN001
@@ -34,11 +42,49 @@ def set_session_cookie(response: Response, token: str, settings) -> None:  # noq
     )
 
 
-@router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=MemberRead)
+def set_csrf_cookie(request: Request, response: Response, settings: Settings) -> str:
+    """Give the client the CSRF cookie the pages would (keeping one it has, so open pages' forms
+    still work) and return its value: an API client sends it back as the X-CSRF-Token header."""
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        max_age=CSRF_COOKIE_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    return token
+
+
+def _logged_in(
+    request: Request, response: Response, session: Session, settings: Settings, member: Member
+) -> SessionRead:
+    set_session_cookie(response, members.start_session(session, member=member, settings=settings), settings)
+    return SessionRead(
+        **MemberRead.of(member).model_dump(), csrf_token=set_csrf_cookie(request, response, settings)
+    )
+
+
+def _authenticated(
+    request: Request, session: Session, settings: Settings, *, login: str, password: str
+) -> Member:
+    member = members.authenticate(
+        session, login=login, password=password, client_key=client_key(request), settings=settings
+    )
+    if member is None:
+        session.commit()  # keep the failed attempt: it counts towards the rate limit
+        raise NotAuthenticated("Wrong handle, e-mail or password.")
+    return member
+
+
+@router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=SessionRead)
 def sign_up(
     body: SignUpCreate, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ):
-    """Create a fan account and log it in (sets the session cookie)."""
+    """Create a fan account and log it in: sets the session and CSRF cookies and returns the member
+    with `csrf_token`, to send as X-CSRF-Token with unsafe requests."""
     member = members.sign_up(
         session,
         handle=body.handle,
@@ -50,23 +96,26 @@ def sign_up(
         settings=settings,
         referral_code=body.referral_code or request.cookies.get(REFERRAL_COOKIE),
     )
-    set_session_cookie(response, members.start_session(session, member=member, settings=settings), settings)
-    return MemberRead.of(member)
+    return _logged_in(request, response, session, settings, member)
 
 
-@router.post("/auth/login", response_model=MemberRead)
+@router.post("/auth/login", response_model=SessionRead)
 def log_in(
     body: LoginCreate, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ):
-    """Log in with handle or e-mail and password (sets the session cookie). Rate-limited."""
-    member = members.authenticate(
-        session, login=body.login, password=body.password, client_key=client_key(request), settings=settings
-    )
-    if member is None:
-        session.commit()  # keep the failed attempt: it counts towards the rate limit
-        raise NotAuthenticated("Wrong handle, e-mail or password.")
-    set_session_cookie(response, members.start_session(session, member=member, settings=settings), settings)
-    return MemberRead.of(member)
+    """Log in with handle or e-mail and password: sets the session and CSRF cookies and returns the
+    member with `csrf_token`, to send as X-CSRF-Token with unsafe requests. Rate-limited."""
+    member = _authenticated(request, session, settings, login=body.login, password=body.password)
+    return _logged_in(request, response, session, settings, member)
+
+
+@router.post("/auth/token", status_code=status.HTTP_201_CREATED, response_model=ApiTokenCreated)
+def log_in_for_token(body: TokenLoginCreate, request: Request, session: SessionDep, settings: SettingsDep):
+    """Log in with handle or e-mail and password and get a new API token instead of a session: the
+    token is in this answer only. Rate-limited like log-in, with the same errors."""
+    member = _authenticated(request, session, settings, login=body.login, password=body.password)
+    token, raw = members.create_api_token(session, member=member, name=body.name)
+    return ApiTokenCreated(**ApiTokenRead.model_validate(token).model_dump(), token=raw)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)

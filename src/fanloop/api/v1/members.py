@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel
 
 from fanloop.community.levels import service as levels
+from fanloop.community.members import accounts
 from fanloop.community.members import service as members
+from fanloop.community.members.models import Member
 from fanloop.community.members.schemas import (
+    InvitationRead,
+    MemberAccountRead,
     MemberBrief,
+    MemberCreate,
+    MemberCreated,
+    MemberPage,
     MemberRead,
     ResetLinkRead,
     RoleUpdate,
@@ -55,6 +64,62 @@ def _level(level) -> LevelRead | None:  # noqa: ANN001
 def list_levels():
     """The named fan levels and the experience each needs."""
     return [_level(level) for level in levels.LEVELS]
+
+
+def _account(member: Member, *, viewer: Member) -> MemberAccountRead:
+    return MemberAccountRead(
+        **MemberRead.of(member).model_dump(),
+        email=member.email if accounts.sees_emails(viewer) else None,
+        is_suspended=member.is_suspended,
+        invitation_pending=accounts.invitation_pending(member),
+    )
+
+
+@router.get("/members", response_model=MemberPage)
+def list_members(
+    actor: RequiredMember,
+    session: SessionDep,
+    role: Annotated[str | None, Query(pattern="^(fan|staff|lead|admin)$")] = None,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=accounts.MAX_PAGE)] = 50,
+):
+    """Members, newest first, optionally of one role (lead+; e-mail addresses for admins only).
+    Pass `next_cursor` as `cursor` for the next page."""
+    items, next_cursor = accounts.list_members(session, actor=actor, role=role, cursor=cursor, limit=limit)
+    return MemberPage(items=[_account(m, viewer=actor) for m in items], next_cursor=next_cursor)
+
+
+@router.post("/members", status_code=status.HTTP_201_CREATED, response_model=MemberCreated)
+def create_member(
+    body: MemberCreate, request: Request, actor: RequiredMember, session: SessionDep, settings: SettingsDep
+):
+    """Create a member (admin) with a password, or with `invite` a one-time link to choose one: it is
+    e-mailed when SMTP is configured, else it is in this answer to hand over. Either way the member
+    sets the password through the reset page or `POST /auth/password-reset/confirm`."""
+    member, token = accounts.create_member(
+        session,
+        actor=actor,
+        handle=body.handle,
+        email=body.email,
+        display_name=body.display_name,
+        role=body.role,
+        language=body.language,
+        password=body.password,
+        invite=body.invite,
+    )
+    invitation = None
+    if token is not None:
+        emailed = settings.smtp_configured
+        if emailed:
+            request.app.state.outbox.invitation(
+                member=member, token=token, invited_by=actor, valid_hours=accounts.INVITATION_HOURS
+            )
+        invitation = InvitationRead(
+            emailed=emailed,
+            url=None if emailed else f"{settings.base_url.rstrip('/')}/reset?token={token}",
+            expires_in_hours=accounts.INVITATION_HOURS,
+        )
+    return MemberCreated(member=_account(member, viewer=actor), invitation=invitation)
 
 
 @router.get("/members/{handle}", response_model=ProfileRead)

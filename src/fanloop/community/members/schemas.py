@@ -31,6 +31,10 @@ class LoginCreate(_Input):
     password: str = Field(max_length=200)
 
 
+class TokenLoginCreate(LoginCreate):
+    name: str = Field(default="api", max_length=80, description="What the token is for")
+
+
 class PasswordResetRequest(_Input):
     email: str = Field(max_length=254)
 
@@ -51,6 +55,18 @@ class SuspensionUpdate(_Input):
 
 class ApiTokenCreate(_Input):
     name: str = Field(max_length=80)
+
+
+class MemberCreate(_Input):
+    handle: str = Field(max_length=30, examples=["li_wei"])
+    email: str = Field(max_length=254)
+    display_name: str = Field(default="", max_length=60)
+    role: str = Field(default="fan", pattern="^(fan|staff|lead|admin)$")
+    language: str = Field(default="en", pattern="^(en|zh_CN)$")
+    password: str | None = Field(default=None, max_length=200, description="Give this, or `invite`.")
+    invite: bool = Field(
+        default=False, description="Send a one-time link to choose a password instead of giving one."
+    )
 
 
 class MemberBrief(BaseModel):
@@ -88,6 +104,34 @@ class MemberRead(MemberBrief):
             language=member.language,
             created_at=member.created_at,
         )
+
+
+class SessionRead(MemberRead):
+    csrf_token: str = Field(
+        description="Send it as the X-CSRF-Token header with unsafe requests that use the session cookie."
+    )
+
+
+class MemberAccountRead(MemberRead):
+    email: str | None = Field(description="Shown to admins only.")
+    is_suspended: bool
+    invitation_pending: bool = Field(description="Invited and has not chosen a password yet.")
+
+
+class MemberPage(BaseModel):
+    items: list[MemberAccountRead]
+    next_cursor: str | None
+
+
+class InvitationRead(BaseModel):
+    emailed: bool = Field(description="True when the link went out by e-mail (SMTP is configured).")
+    url: str | None = Field(description="The one-time link, when it was not e-mailed: hand it over.")
+    expires_in_hours: int
+
+
+class MemberCreated(BaseModel):
+    member: MemberAccountRead
+    invitation: InvitationRead | None
 
 
 class ApiTokenRead(BaseModel):
