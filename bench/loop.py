@@ -250,6 +250,7 @@ def report(
     line("api_5xx", tally.count(lambda status: status >= 500))
     line("api_4xx", tally.count(lambda status: 400 <= status < 500))
     line("api_transport_errors", tally.transport_errors)
+    line("api_unfinished_at_end", day.unfinished)
     for kind in ("create_post", "reply", "vote", "inbox", "claim"):
         values = tally.latency_ms.get(kind, [])
         line(f"{kind}_requests", len(values))

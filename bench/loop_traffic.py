@@ -127,6 +127,7 @@ class Day:
         self.unassigned_max = 0
         self.unassigned_samples = 0
         self.stopping = False
+        self.unfinished = 0
         self.posts_planned = 0
         self.last_arrival = real_start
         self._queue: list[tuple[float, int, Callable[[], Awaitable[None]]]] = []
@@ -325,9 +326,15 @@ class Day:
                     break
                 await asyncio.sleep(0.5)
             self.stopping = True
+            for task in workers:
+                task.cancel()  # staff stop at once, not after their poll in flight
             await asyncio.gather(dispatcher, *workers, return_exceptions=True)
+            # Requests in flight get 30 s more; any still unanswered then are counted and dropped.
             if self._tasks:
-                await asyncio.wait(list(self._tasks), timeout=60)
+                await asyncio.wait(list(self._tasks), timeout=30)
+            self.unfinished = len(self._tasks)
+            for task in list(self._tasks):
+                task.cancel()
         finally:
             for client in self.clients:
                 await client.aclose()
