@@ -92,7 +92,11 @@ def test_fans_cannot_act_on_tickets(desk_api):
 def test_inbox_claim_and_post_service(desk_api):
     fan, staff, lead, post_id = desk_api
     inbox = staff.get("/api/v1/inbox").json()
-    assert inbox["counts"] == {"total": 1, "mine": 0, "unassigned": 1, "breached": 0}
+    assert inbox["lane"] == "live" and inbox["next_cursor"] is None  # no lane or view: as view=all
+    assert inbox["counts"] == {
+        **{"mine": 0, "unassigned": 1, "overdue": 0, "backlog": 0},
+        **{"live": 1, "total": 1, "breached": 0},
+    }
     item = inbox["items"][0]
     assert item["post_id"] == post_id and item["clock"] == "first_reply" and item["seconds_left"] > 800
     assert item["author"]["handle"] == "li_wei" and item["assignee"] is None and item["board"] == "camera"

@@ -3,6 +3,7 @@ and presence notice on a post; the rota, SLA and canned-response pages."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -45,7 +46,7 @@ def test_inbox_lists_waiting_posts_soonest_due_first_with_countdowns(
     # the countdown starts from the seconds left (11 min for the older post) and says when it is due
     assert re.search(r'data-seconds-left="660"', page.text)
     assert "11:00" in page.text and "15:00" in page.text
-    assert 'hx-get="/inbox/list"' in page.text and "every 12s" in page.text
+    assert 'hx-get="/inbox/list?lane=unassigned"' in page.text and "every 12s" in page.text
     assert "desk.js" in page.text and 'href="/inbox"' in page.text
     # filters
     assert rows(staff.get("/inbox", params={"board": "camera"}).text) == [newer]
@@ -202,6 +203,100 @@ def test_presence_names_the_colleague_who_has_the_post_open(
         "Wang Hao 也在查看这个帖子。"
         in chinese.post(f"/posts/{post_id}/presence", headers=htmx(chinese, csrf)).text
     )
+
+
+def lane_counts(page: str) -> dict[str, int]:
+    found = re.findall(r'data-lane="(\w+)"[^>]*>[^<]*<span class="chip-count">(\d+)</span>', page)
+    return {lane: int(count) for lane, count in found}
+
+
+def current_lane(page: str) -> str:
+    return re.search(r'data-lane="(\w+)" aria-current="page"', page)[1]
+
+
+def page_link(page: str, which: str) -> str | None:
+    found = re.search(rf'href="([^"]+)" data-page="{which}"', page)
+    return html.unescape(found[1]) if found else None
+
+
+def test_lanes_keep_imported_history_from_burying_a_new_post(
+    web_client, world, log_in, make_post, clock, csrf
+):
+    old = [make_post(world["fan"], title=f"Imported mention {i}") for i in range(55)]
+    make_post(world["fan"], title="Old camera mention", board="camera")
+    clock.advance(days=14)
+    staff = web_client()
+    log_in(staff, "zhang_min")
+    page = staff.get("/inbox").text
+    assert lane_counts(page) == {"mine": 0, "unassigned": 0, "overdue": 0, "backlog": 56}
+    assert current_lane(page) == "unassigned" and rows(page) == []
+    assert 'hx-get="/inbox/list?lane=unassigned"' in page
+
+    # a fan posts: the next refresh of the list shows it, first in its lane, with the counts
+    new = make_post(world["fan"], title="App crashes on start")
+    refreshed = staff.get("/inbox/list", params={"lane": "unassigned"}).text
+    assert rows(refreshed) == [new]
+    assert lane_counts(refreshed) == {"mine": 0, "unassigned": 1, "overdue": 0, "backlog": 56}
+    assert new not in rows(staff.get("/inbox", params={"lane": "backlog"}).text)
+
+    # the backlog is paged and the pages keep the filters
+    first = staff.get("/inbox", params={"lane": "backlog", "board": "battery"}).text
+    assert rows(first) == old[:50] and lane_counts(first)["backlog"] == 55
+    assert page_link(first, "first") is None
+    next_url = page_link(first, "next")
+    assert next_url.startswith("/inbox?lane=backlog&board=battery&cursor=")
+    second = staff.get(next_url).text
+    assert rows(second) == old[50:] and page_link(second, "next") is None
+    assert page_link(second, "first") == "/inbox?lane=backlog&board=battery"
+    assert 'name="lane" value="backlog"' in second  # the filter form stays in the lane
+    listed = staff.get(next_url.replace("/inbox?", "/inbox/list?")).text  # the refresh keeps the page
+    assert rows(listed) == old[50:]
+    assert rows(staff.get("/inbox?lane=backlog&cursor=forged").text) == old[:50]  # a bad cursor: page 1
+
+    # once she claims it, the inbox opens on her own lane
+    staff.post(f"/posts/{new}/claim", headers=htmx(staff, csrf))
+    mine = staff.get("/inbox").text
+    assert current_lane(mine) == "mine" and rows(mine) == [new]
+    assert lane_counts(mine)["unassigned"] == 0
+
+
+def test_late_posts_move_from_overdue_to_backlog_and_old_links_still_work(
+    web_client, world, log_in, make_post, clock
+):
+    late = make_post(world["fan"], title="Late post")
+    clock.advance(hours=1, minutes=15)
+    staff = web_client()
+    log_in(staff, "zhang_min")
+    overdue = staff.get("/inbox", params={"lane": "overdue"}).text
+    assert rows(overdue) == [late] and "is-breached" in overdue
+    assert rows(staff.get("/inbox", params={"breached": "1"}).text) == [late]  # a link from before lanes
+    assert rows(staff.get("/inbox", params={"view": "unassigned"}).text) == [late]
+    assert rows(staff.get("/inbox", params={"lane": "sideways"}).text) == [late]  # unknown: the default
+    clock.advance(days=1)
+    assert rows(staff.get("/inbox", params={"lane": "overdue"}).text) == []
+    backlog = staff.get("/inbox", params={"lane": "backlog"}).text
+    assert rows(backlog) == [late] and "imported history" in backlog
+
+
+def test_the_lanes_speak_chinese(web_client, world, log_in, make_post):
+    from babel.messages.extract import extract_from_file
+
+    from fanloop.web import i18n
+    from fanloop.web.templating import TEMPLATES_DIR
+
+    make_post(world["fan"])
+    staff = web_client()
+    staff.cookies.set("lang", "zh_CN")
+    log_in(staff, "zhang_min")
+    page = staff.get("/inbox").text
+    assert "未分配·即将到期" in page and "积压" in page and "已超时" in page and "我的" in page
+    catalog = i18n.load_catalog("zh_CN")
+    options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
+    for template in ("inbox.html", "_inbox_list.html", "_inbox_panel.html"):
+        for entry in extract_from_file("jinja2", str(TEMPLATES_DIR / "desk" / template), options=options):
+            msgid = entry[1] if isinstance(entry[1], str) else entry[1][0]
+            message = catalog.get(msgid)
+            assert message is not None and message.string, f"{template}: no Chinese for {msgid!r}"
 
 
 def test_fans_and_visitors_cannot_use_the_desk_pages(web_client, world, log_in, csrf, make_post):

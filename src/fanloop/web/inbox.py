@@ -1,4 +1,5 @@
-"""The staff inbox page: posts waiting for a reply, soonest due first, with live countdowns, filters,
+"""The staff inbox page: posts waiting for a reply in lanes with their counts (mine, unassigned and
+due soon, overdue, backlog), each soonest due first and paged, with live countdowns, filters,
 claiming, and a reply box with canned responses, internal notes and waiting on the fan."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fanloop.core.permissions import Action, can
 from fanloop.deps import CurrentMember, SessionDep, SettingsDep
 from fanloop.service.desk import macros
 from fanloop.service.desk import service as desk
-from fanloop.service.desk.inbox import VIEWS, InboxFilters, inbox
+from fanloop.service.desk.inbox import LANES, Inbox, InboxFilters, inbox
 from fanloop.service.desk.overview import post_service
 from fanloop.web.deps import CsrfChecked, PageRoute, is_htmx, page_language, redirect
 from fanloop.web.errors import error_message
@@ -31,7 +32,9 @@ from fanloop.web.templating import render
 router = APIRouter(route_class=PageRoute, dependencies=[Depends(page_language)])
 REFRESH_SECONDS = 12
 RECENT_REPLIES = 4
+PAGE_SIZE = 50
 Text = Annotated[str, Query(max_length=40)]
+Cursor = Annotated[str, Query(max_length=200)]
 
 
 def require_staff(viewer: Member | None) -> Member:
@@ -42,38 +45,50 @@ def require_staff(viewer: Member | None) -> Member:
     return viewer
 
 
-def read_filters(view: str = "all", board: str = "", kind: str = "", breached: str = "") -> InboxFilters:
-    """Filters from the query string; anything unknown falls back to showing everything."""
+def read_filters(
+    lane: str = "", board: str = "", kind: str = "", view: str = "", breached: str = ""
+) -> InboxFilters:
+    """Filters from the query string; anything unknown falls back to the default lane and no filter.
+    Links from before the lanes keep working: view=mine and view=unassigned are those lanes, and
+    breached=1 is the overdue lane."""
+    if lane not in LANES:
+        lane = view if view in ("mine", "unassigned") else ""
+        lane = lane or ("overdue" if breached in ("1", "true", "on") else "")
     return InboxFilters(
-        view=view if view in VIEWS else "all",
+        lane=lane or None,
         board=board.strip() or None,
         kind=kind if kind in POST_KINDS else None,
-        breached=breached in ("1", "true", "on"),
     )
 
 
-def _params(filters: InboxFilters) -> dict:
-    return {
-        "view": "" if filters.view == "all" else filters.view,
-        "board": filters.board or "",
-        "kind": filters.kind or "",
-        "breached": "1" if filters.breached else "",
-    }
+def _params(result: Inbox) -> dict:
+    """The query string of the lane shown, with its filters (the refresh keeps the lane it shows)."""
+    return {"lane": result.lane, "board": result.filters.board or "", "kind": result.filters.kind or ""}
 
 
-def _list_context(session: Session, viewer: Member, filters: InboxFilters) -> dict:
-    params = _params(filters)
+def _list_context(session: Session, viewer: Member, filters: InboxFilters, cursor: str = "") -> dict:
+    try:
+        result = inbox(session, viewer=viewer, filters=filters, cursor=cursor or None, limit=PAGE_SIZE)
+    except Invalid as error:  # a cursor from an old link: show the first page
+        if error.field != "cursor":
+            raise
+        result = inbox(session, viewer=viewer, filters=filters, limit=PAGE_SIZE)
+    params = _params(result)
+    page = {**params, "cursor": result.cursor or ""}
     return {
-        "inbox": inbox(session, viewer=viewer, filters=filters, limit=100),
+        "inbox": result,
         "filters": filters,
         "params": params,
-        "list_url": "/inbox/list" + query_string(params).rstrip("?"),
+        "lanes": LANES,
+        "list_url": "/inbox/list" + query_string(page).rstrip("?"),
         "refresh_seconds": REFRESH_SECONDS,
     }
 
 
-def render_list(request: Request, session: Session, viewer: Member, filters: InboxFilters) -> HTMLResponse:
-    return render(request, "desk/_inbox_list.html", _list_context(session, viewer, filters))
+def render_list(
+    request: Request, session: Session, viewer: Member, filters: InboxFilters, cursor: str = ""
+) -> HTMLResponse:
+    return render(request, "desk/_inbox_list.html", _list_context(session, viewer, filters, cursor))
 
 
 def panel_context(
@@ -112,16 +127,18 @@ def inbox_page(
     session: SessionDep,
     settings: SettingsDep,
     viewer: CurrentMember,
-    view: Text = "all",
+    lane: Text = "",
     board: Text = "",
     kind: Text = "",
+    cursor: Cursor = "",
+    view: Text = "",
     breached: Text = "",
     open: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ):
-    """Posts waiting for a reply, soonest due first, with live countdowns (staff)."""
+    """Posts waiting for a reply in lanes (mine, unassigned, overdue, backlog), soonest due first,
+    with live countdowns (staff)."""
     viewer = require_staff(viewer)
-    filters = read_filters(view, board, kind, breached)
-    context = _list_context(session, viewer, filters)
+    context = _list_context(session, viewer, read_filters(lane, board, kind, view, breached), cursor)
     context.update(boards=posts.list_boards(session), kinds=POST_KINDS, panel=None)
     if open:
         with suppress(NotFound):  # a stale link to a post that is gone: the inbox is still useful
@@ -134,14 +151,16 @@ def inbox_list(
     request: Request,
     session: SessionDep,
     viewer: CurrentMember,
-    view: Text = "all",
+    lane: Text = "",
     board: Text = "",
     kind: Text = "",
+    cursor: Cursor = "",
+    view: Text = "",
     breached: Text = "",
 ):
-    """The list alone, for the page to refresh itself."""
+    """The lanes and the list alone, for the page to refresh itself."""
     viewer = require_staff(viewer)
-    return render_list(request, session, viewer, read_filters(view, board, kind, breached))
+    return render_list(request, session, viewer, read_filters(lane, board, kind, view, breached), cursor)
 
 
 @router.get("/inbox/posts/{post_id:int}", response_class=HTMLResponse)

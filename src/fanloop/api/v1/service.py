@@ -13,7 +13,7 @@ from fanloop.core.permissions import Action, require
 from fanloop.deps import CurrentMember, RequiredMember, SessionDep, SettingsDep
 from fanloop.service.desk import macros
 from fanloop.service.desk import service as desk
-from fanloop.service.desk.inbox import InboxFilters, inbox
+from fanloop.service.desk.inbox import InboxFilters, inbox, lane_of_view
 from fanloop.service.desk.overview import post_service
 from fanloop.service.desk.schemas import (
     AssigneeUpdate,
@@ -58,15 +58,26 @@ Handle = Annotated[str, Path(min_length=2, max_length=30, description="A staff h
 def get_inbox(
     session: SessionDep,
     viewer: RequiredMember,
-    view: Literal["all", "mine", "unassigned"] = "all",
+    lane: Annotated[
+        Literal["mine", "unassigned", "overdue", "backlog", "live"] | None,
+        Query(description="mine, unassigned, overdue, backlog, or live (every live post)"),
+    ] = None,
+    view: Annotated[
+        Literal["all", "mine", "unassigned"] | None,
+        Query(description="Before lanes: all is lane=live; mine and unassigned are those lanes"),
+    ] = None,
     board: Annotated[str | None, Query(max_length=40)] = None,
     kind: PostKind | None = None,
     breached: bool = False,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ):
-    """Posts waiting for a staff reply, soonest due first (staff)."""
-    filters = InboxFilters(view=view, board=board or None, kind=kind, breached=breached)
-    return InboxRead.of(inbox(session, viewer=viewer, filters=filters, limit=limit))
+    """One page of an inbox lane, soonest due first, with the counts of every lane (staff). Without
+    lane or view: every live post (lane=live), as the old view=all."""
+    filters = InboxFilters(
+        lane=lane or lane_of_view(view or "all"), board=board or None, kind=kind, breached=breached
+    )
+    return InboxRead.of(inbox(session, viewer=viewer, filters=filters, cursor=cursor, limit=limit))
 
 
 @router.get("/posts/{post_id}/service", response_model=PostServiceRead)

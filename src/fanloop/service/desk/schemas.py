@@ -144,24 +144,39 @@ class InboxItemRead(BaseModel):
 
 
 class InboxCountsRead(BaseModel):
-    total: int
-    mine: int
-    unassigned: int
-    breached: int
+    mine: int = Field(description="Live posts assigned to you")
+    unassigned: int = Field(description="Live posts nobody has")
+    overdue: int = Field(description="Live posts past their due time, whoever has them")
+    backlog: int = Field(description="Posts more than a day past due (older or imported)")
+    live: int = Field(description="Every live post, whoever has it")
+    total: int = Field(description="Every post waiting for a reply: live and backlog")
+    breached: int = Field(description="Every post past its due time: overdue and backlog")
 
 
 class InboxRead(BaseModel):
     now: datetime
+    lane: Literal["mine", "unassigned", "overdue", "backlog", "live"]
     counts: InboxCountsRead
     items: list[InboxItemRead]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end")
 
     @classmethod
     def of(cls, inbox: Inbox) -> InboxRead:
         c = inbox.counts
         return cls(
             now=inbox.now,
-            counts=InboxCountsRead(total=c.total, mine=c.mine, unassigned=c.unassigned, breached=c.breached),
+            lane=inbox.lane,
+            counts=InboxCountsRead(
+                mine=c.mine,
+                unassigned=c.unassigned,
+                overdue=c.overdue,
+                backlog=c.backlog,
+                live=c.live,
+                total=c.total,
+                breached=c.breached,
+            ),
             items=[InboxItemRead.of(item) for item in inbox.items],
+            next_cursor=inbox.next_cursor,
         )
 
 

@@ -6,6 +6,7 @@
  * 2. Canned responses: a <select data-macro-picker="textarea-id"> puts the chosen option's data-body
  *    at the top of the reply box and resets itself (the server adds the macro only without JavaScript).
  * 3. Inbox shortcuts: j/k move, r reply, c claim, o open, / filters, ? help, Esc leave, Ctrl+Enter send.
+ * 4. On a phone the reply box is a sheet at the bottom of the screen; the page stays by the post.
  */
 (function () {
   "use strict";
@@ -176,6 +177,12 @@
       toggleHelp();
       return;
     }
+    var close = event.target.closest && event.target.closest('#inbox-panel [data-action="close-panel"]');
+    if (close) {
+      event.preventDefault();
+      closePanel(document.getElementById("inbox-panel"));
+      return;
+    }
     var row = event.target.closest && event.target.closest("#inbox-list .inbox-row");
     if (row) {
       select(row, false);
@@ -191,9 +198,40 @@
       var box = document.getElementById("inbox-reply-body");
       if (box && focusReply) box.focus({ preventScroll: true });
       focusReply = false;
-      if (window.innerWidth < 960) target.scrollIntoView({ block: "start" });
+      if (isSheet(target)) showSheet(target, box);
     }
   });
+
+  /* On a phone the reply box is a sheet over the bottom of the screen (desk.css), so the page stays
+     where the post is: scroll inside the sheet until the reply box shows, and move the page only as
+     far as it takes to lift the tapped post above the sheet (never more than a screen). */
+  function isSheet(panel) {
+    return window.getComputedStyle(panel).position === "fixed";
+  }
+
+  function showSheet(panel, box) {
+    panel.scrollTop = 0;
+    var sheet = panel.getBoundingClientRect();
+    if (box) {
+      var rect = box.getBoundingClientRect();
+      if (rect.bottom > sheet.bottom) panel.scrollTop += rect.bottom - sheet.bottom + 12;
+    }
+    var row = selected();
+    if (!row) return;
+    var place = row.getBoundingClientRect();
+    var header = document.querySelector(".site-header");
+    var top = header ? header.getBoundingClientRect().bottom : 0;
+    if (place.bottom > sheet.top) window.scrollBy(0, Math.min(place.bottom - sheet.top + 8, place.top - top));
+  }
+
+  function closePanel(panel) {
+    panel.innerHTML = "";
+    var row = selected();
+    if (row) {
+      var button = row.querySelector('[data-action="reply"]');
+      if (button) button.focus({ preventScroll: true });
+    }
+  }
 
   /* The list refreshes itself; keep the selection on the same post. */
   document.addEventListener("htmx:afterSettle", function () {
