@@ -234,8 +234,8 @@ def report(
     line("posts_planned", day.posts_planned)
     line("posts_created", len(day.created))
     line(
-        "posts_per_product_day_at_peak_hour",
-        f"{args.posts_per_day * max(_hourly()) / sum(_hourly()) * 24:.0f}",
+        "posts_in_peak_product_hour",
+        f"{args.posts_per_day * max(_hourly()) / sum(_hourly()):.0f}",
     )
     names = ("first_reply_within_target_pct", "first_replies", "first_reply_late", "first_reply_unanswered")
     for name in (*names, "first_reply_pending", "posts_without_clock"):
@@ -250,6 +250,9 @@ def report(
     line("api_5xx", tally.count(lambda status: status >= 500))
     line("api_4xx", tally.count(lambda status: 400 <= status < 500))
     line("api_transport_errors", tally.transport_errors)
+    if tally.transport_errors:
+        kinds = " ".join(f"{name}={n}" for name, n in sorted(tally.transport_error_kinds.items()))
+        line("api_transport_error_kinds", kinds)
     line("api_unfinished_at_end", day.unfinished)
     for kind in ("create_post", "reply", "vote", "inbox", "claim"):
         values = tally.latency_ms.get(kind, [])

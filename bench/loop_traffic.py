@@ -68,6 +68,7 @@ class Tally:
     latency_ms: dict[str, list[float]] = field(default_factory=dict)
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     transport_errors: int = 0
+    transport_error_kinds: dict[str, int] = field(default_factory=dict)
     late_s: list[float] = field(default_factory=list)
 
     def record(self, kind: str, status: int, ms: float) -> None:
@@ -149,8 +150,10 @@ class Day:
             response = await client.request(
                 method, path, headers={"authorization": f"Bearer {token}"}, **kwargs
             )
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:
             self.tally.transport_errors += 1
+            name = type(error).__name__
+            self.tally.transport_error_kinds[name] = self.tally.transport_error_kinds.get(name, 0) + 1
             return None
         if kind != "inbox_probe":
             self.tally.record(kind, response.status_code, (time.perf_counter() - started) * 1000)
