@@ -3,24 +3,22 @@ the current member (API token or session cookie), CSRF checks and the client's a
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
-from fastapi import BackgroundTasks, Depends, Request
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from fanloop.community.members import service as members
 from fanloop.community.members.models import Member
+from fanloop.community.members.usage import TokenUseRecorder
 from fanloop.core.config import Settings
 from fanloop.core.db import Database
 from fanloop.core.errors import Forbidden, NotAuthenticated
 from fanloop.core.security import constant_time_equal
-
-log = logging.getLogger("fanloop.auth")
 
 SESSION_COOKIE = "fanloop_session"
 CSRF_COOKIE = "fanloop_csrf"
@@ -52,7 +50,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     unit = database.begin(write=request.method not in SAFE_METHODS)
     if not unit.open(blocking=False):
         with CancelScope(shield=True):  # once the thread holds the lock, nothing may drop it
-            await run_in_threadpool(unit.open)
+            # Waiting writers get threads of their own, outside the pool that runs handlers: were
+            # they to fill it, the writer holding the lock could not get a thread to finish its
+            # request, and everyone would wait out the lock's time-out.
+            await anyio.to_thread.run_sync(unit.open, limiter=_LOCK_WAITERS)
     unit.session.info[_UNIT_OF_WORK] = unit
     try:
         yield unit.session
@@ -65,6 +66,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 _UNIT_OF_WORK = "fanloop.unit_of_work"
+_LOCK_WAITERS = CapacityLimiter(1000)
 
 
 def finish_unit_of_work(session: Session) -> None:
@@ -110,9 +112,7 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise Forbidden("The form has expired or the CSRF token is missing; reload the page and try again.")
 
 
-async def get_current_member(
-    request: Request, session: SessionDep, background: BackgroundTasks
-) -> Member | None:
+async def get_current_member(request: Request, session: SessionDep) -> Member | None:
     """The member behind an API token, or behind the session cookie (then unsafe requests need the
     CSRF header, because a browser sends cookies on its own). A request with neither needs no
     look-up, so only the others go to the thread pool for it."""
@@ -120,11 +120,19 @@ async def get_current_member(
         return None
     member, stamp_token_id = await run_in_threadpool(_member_for_credentials, request, session)
     if stamp_token_id is not None:
-        # After the response, in a transaction of its own: the request's unit of work stays a
+        # Off the request path, in a transaction of its own: the request's unit of work stays a
         # read when the request is one, so it never has to upgrade to a write (on SQLite that
         # fails at once if another writer committed since it began).
-        background.add_task(_record_token_use, request.app.state.database, stamp_token_id)
+        token_uses(request.app).note(stamp_token_id)
     return member
+
+
+def token_uses(app) -> TokenUseRecorder:  # noqa: ANN001
+    """The app's recorder of API-token use, made on first need."""
+    recorder = getattr(app.state, "token_uses", None)
+    if recorder is None:
+        recorder = app.state.token_uses = TokenUseRecorder(app.state.database)
+    return recorder
 
 
 def _member_for_credentials(request: Request, session: Session) -> tuple[Member | None, int | None]:
@@ -142,14 +150,6 @@ def _member_for_credentials(request: Request, session: Session) -> tuple[Member 
     if member is not None and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
         check_csrf(request, request.headers.get(CSRF_HEADER))
     return (None if member is None or member.is_suspended else member), None
-
-
-def _record_token_use(database: Database, token_id: int) -> None:
-    try:
-        with database.unit_of_work(write=True) as session:
-            members.record_token_use(session, token_id=token_id)
-    except Exception:  # a missed stamp is harmless; the next use after LAST_USE_EVERY writes it
-        log.warning("could not record the use of API token %s", token_id, exc_info=True)
 
 
 CurrentMember = Annotated[Member | None, Depends(get_current_member)]

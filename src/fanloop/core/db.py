@@ -71,7 +71,9 @@ def create_db_engine(url: str) -> Engine:
             # Keep open every connection the pool may hand out (by default it keeps 5 of its 15):
             # a new SQLite connection re-reads the schema and starts with an empty page cache,
             # which under concurrent requests cost more than the queries themselves.
-            pool = {"pool_size": 15, "max_overflow": 0}
+            # Beyond those, short-lived extra connections for bursts (every handler thread may hold
+            # one, and the worker's lanes too), rather than requests timing out on the pool.
+            pool = {"pool_size": 15, "max_overflow": 50}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so writers queue on

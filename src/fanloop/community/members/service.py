@@ -193,13 +193,13 @@ def member_for_api_token(session: Session, *, raw: str) -> tuple[Member, int | N
     return row.Member, row.id if due else None
 
 
-def record_token_use(session: Session, *, token_id: int) -> None:
-    """Stamp a token's last use, unless another request (or process) did within LAST_USE_EVERY."""
+def record_token_use(session: Session, *, token_ids: list[int]) -> None:
+    """Stamp these tokens' last use, unless another request (or process) did within LAST_USE_EVERY."""
     now = clock.now()
     session.execute(
         update(ApiToken)
         .where(
-            ApiToken.id == token_id,
+            ApiToken.id.in_(token_ids),
             or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USE_EVERY),
         )
         .values(last_used_at=now)
