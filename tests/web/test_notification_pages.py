@@ -6,6 +6,7 @@ import re
 
 from fanloop.community.members.models import Member
 from fanloop.community.posts import service as posts
+from fanloop.service.notify import service as notify
 from fanloop.service.notify.models import WebhookEndpoint
 
 
@@ -101,3 +102,129 @@ def test_only_admins_see_the_webhooks_page(web_client, world, csrf, log_in):
     assert admin.post("/staff/webhooks", data={"url": "https://x.example"}).status_code == 403  # no CSRF
     visitor = web_client()
     assert visitor.get("/staff/webhooks", follow_redirects=False).headers["location"].startswith("/login")
+
+
+# --------------------------------------------------------------------------- grouped, paged, filtered
+
+
+def escalate(database, member: Member, post_ids, times: int = 1) -> None:
+    """What the SLA breach handler tells a lead: an escalation per breach."""
+    with database.unit_of_work(write=True) as session:
+        for round_ in range(times):
+            for post_id in post_ids:
+                notify.notify(
+                    session,
+                    member_id=member.id,
+                    kind="sla_escalation",
+                    title=f"Escalated: post #{post_id} missed its reply target",
+                    url=f"/posts/{post_id}",
+                    post_id=post_id,
+                    dedupe_key=f"sla:{post_id}-{round_}:lead:{member.id}",
+                )
+
+
+def bell(page: str) -> str:
+    return page.split("nav-bell", 1)[1].split("</a>", 1)[0]
+
+
+def group_rows(page: str) -> list[str]:
+    return re.findall(r'<article class="card notification-group[^"]*" id="group-([^"]+)"', page)
+
+
+def test_a_leads_escalations_are_grouped_by_post_with_counts(web_client, world, log_in, database, seed):
+    lead = seed.member("lead", "wang_fang")
+    escalate(database, lead, [11, 12, 13, 14, 15], times=6)
+    browser = web_client()
+    log_in(browser, "wang_fang")
+    page = browser.get("/notifications").text
+    assert group_rows(page) == [f"sla_escalation-{post_id}" for post_id in (15, 14, 13, 12, 11)]
+    assert "6 escalations on post #12" in page and "6 unread" in page
+    assert re.search(
+        r'href="/notifications\?kind=sla_escalation"[^>]*>Escalated <span class="chip-count">30<', page
+    )
+    assert 'badge-count">5<' in bell(page)  # the bell counts groups, not the 30 notifications
+
+
+def test_marking_a_group_read_from_the_page(web_client, world, csrf, log_in, database, seed):
+    lead = seed.member("lead", "wang_fang")
+    escalate(database, lead, [11, 12], times=3)
+    browser = web_client()
+    log_in(browser, "wang_fang")
+    answer = browser.post(
+        "/notifications/read",
+        data={"csrf_token": csrf(browser), "group": "sla_escalation:12"},
+        headers={"Referer": "http://testserver/notifications?kind=sla_escalation"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/notifications?kind=sla_escalation"
+    page = browser.get("/notifications?unread=1").text
+    assert group_rows(page) == ["sla_escalation-11"] and 'badge-count">1<' in bell(page)
+    refused = browser.post(
+        "/notifications/read", data={"csrf_token": csrf(browser), "group": "nope"}, follow_redirects=True
+    )
+    assert "Not a notification group." in refused.text
+
+
+def test_the_page_is_paged_and_filtered_by_kind_and_post(web_client, world, log_in, database, seed):
+    lead = seed.member("lead", "wang_fang")
+    escalate(database, lead, range(1, 31))
+    with database.unit_of_work(write=True) as session:
+        notify.notify(session, member_id=lead.id, kind="sla_warning", title="w", post_id=7, dedupe_key="w:7")
+    browser = web_client()
+    log_in(browser, "wang_fang")
+    first = browser.get("/notifications").text
+    assert len(group_rows(first)) == 25
+    older = re.search(r'href="(/notifications\?cursor=[^"]+)" rel="next"', first)[1]
+    second = browser.get(older.replace("&amp;", "&")).text
+    assert len(group_rows(second)) == 6 and 'rel="next"' not in second
+    assert set(group_rows(first)).isdisjoint(group_rows(second))
+
+    warnings = browser.get("/notifications?kind=sla_warning").text
+    assert group_rows(warnings) == ["sla_warning-7"]
+    on_seven = browser.get("/notifications?post=7").text
+    assert group_rows(on_seven) == ["sla_warning-7", "sla_escalation-7"] and "Post #7" in on_seven
+    nothing = browser.get("/notifications?kind=staff_reply").text
+    assert "Nothing matches these filters." in nothing
+    forged = browser.get("/notifications?cursor=forged", follow_redirects=True).text
+    assert "The cursor is not valid" in forged
+    assert browser.get("/notifications?post=0").status_code == 422
+
+
+def test_a_lead_chooses_the_daily_digest_on_the_page(web_client, world, csrf, log_in, database, seed):
+    from fanloop.service.notify import preferences
+
+    lead = seed.member("lead", "wang_fang")
+    browser = web_client()
+    log_in(browser, "wang_fang")
+    assert 'value="immediately" checked' in browser.get("/notifications").text
+    saved = browser.post(
+        "/notifications/preferences",
+        data={"csrf_token": csrf(browser), "escalations": "daily_digest"},
+        follow_redirects=True,
+    )
+    assert "Escalations are e-mailed once a day, in a digest." in saved.text
+    assert 'value="daily_digest" checked' in saved.text
+    with database.unit_of_work() as session:
+        assert preferences.get_preferences(session, member_id=lead.id) == {"escalations": "daily_digest"}
+    refused = browser.post(
+        "/notifications/preferences",
+        data={"csrf_token": csrf(browser), "escalations": "hourly"},
+        follow_redirects=True,
+    )
+    assert "Choose how escalations are e-mailed." in refused.text
+    assert browser.post("/notifications/preferences", data={"escalations": "immediately"}).status_code == 403
+
+    fan = web_client()
+    log_in(fan, "li_wei")
+    assert "E-mail about escalations" not in fan.get("/notifications").text  # fans are not escalated to
+
+
+def test_the_grouped_page_in_chinese(web_client, world, log_in, database, seed):
+    lead = seed.member("lead", "wang_fang")
+    escalate(database, lead, [12], times=3)
+    browser = web_client()
+    log_in(browser, "wang_fang")
+    browser.cookies.set("lang", "zh_CN")
+    page = browser.get("/notifications").text
+    assert "帖子 #12 上有 3 条升级" in page and "3 条未读" in page
+    assert "已升级" in page and "只看未读" in page and "每日汇总：每天一封，按帖子分组" in page
