@@ -36,12 +36,15 @@ def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
     from fanloop.insights.painpoints.scheduled import run_pending as remine_pending
     from fanloop.insights.vectors.service import encode_pending
     from fanloop.releases.scheduled import run_train
+    from fanloop.service.notify.digest import send_daily_digests
     from fanloop.service.notify.dispatch import dispatch_pending
     from fanloop.service.notify.mail import mail_pending
 
     jobs: list[tuple[str, Job | OwnTransactions]] = [("sla_sweep", lambda session: sweep(session))]
     jobs.append(("outbox_dispatch", OwnTransactions(dispatch_pending)))
     jobs.append(("notification_mail", OwnTransactions(mail_pending)))
+    # Once a day per member who chose it (a unique row per member and day), in the mail's lane.
+    jobs.append(("notification_digest", OwnTransactions(send_daily_digests)))
     jobs.append(("channel_deliveries", OwnTransactions(deliver_pending, lane="io")))
     jobs.append(("post_vectors", OwnTransactions(encode_pending, lane="text")))
     # Imported posts get their search terms here, not during the import (segmentation is slow).
