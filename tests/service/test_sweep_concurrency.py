@@ -110,3 +110,55 @@ def test_killed_worker_process_mid_sweep(desk, database, database_url, clock):
     with database.unit_of_work(write=True) as session:
         assert sweep(session) == []
     assert count_events(database) == 16
+
+
+def test_sweep_and_replies_at_once_never_deadlock(desk, database, clock):
+    """Breaches reassign posts (ticket, clocks, rota) while staff reply to the same posts (post,
+    ticket, clocks) and claim them: every path takes the ticket before its clocks, so neither waits
+    on the other in a circle. On PostgreSQL a circle is a DeadlockDetected error; on SQLite the
+    writers queue."""
+    from fanloop.community.members.models import Member
+    from fanloop.service.desk import service as desk_service
+
+    staff = [desk.staff(f"sweep_staff_{i}", capacity=100) for i in range(3)]
+    fan = desk.seed.member("fan")
+    errors: list[BaseException] = []
+    for round_number in range(3):
+        post_ids = [desk.post(fan, title=f"问题 {round_number}-{i}") for i in range(40)]
+        clock.advance(minutes=20)  # every first-reply clock is past due: a breach each, with a hand-over
+        barrier = threading.Barrier(4)
+
+        def sweeper():
+            try:
+                barrier.wait()
+                for _ in range(20):
+                    with database.unit_of_work(write=True) as session:
+                        sweep(session, limit=4)
+            except BaseException as error:  # surfaced below
+                errors.append(error)
+
+        def replier(member, ids):
+            try:
+                barrier.wait()
+                for post_id in ids:
+                    desk.reply(member, post_id)
+                    with database.unit_of_work(write=True) as session:
+                        desk_service.claim(session, actor=session.get(Member, member.id), post_id=post_id)
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=sweeper)]
+        threads += [
+            threading.Thread(target=replier, args=(member, post_ids[i::3][:: 1 if i % 2 else -1]))
+            for i, member in enumerate(staff)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        with database.unit_of_work(write=True) as session:
+            sweep(session, limit=1000)
+    with database.unit_of_work() as session:
+        kinds = session.execute(select(SlaEvent.clock_id, SlaEvent.kind)).all()
+        assert len(kinds) == len(set(kinds))  # and each fired once

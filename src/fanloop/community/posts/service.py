@@ -176,10 +176,15 @@ def get_post(session: Session, *, viewer: Member | None, post_id: int, for_updat
     `for_update` locks the post's row (PostgreSQL; SQLite has one writer anyway) and reloads it, for
     changes to its counters: replies, votes and followers are counted up and down by concurrent
     requests, and each must start from the last committed count or one of them is lost. Locking
-    the post first is also the order every desk path follows: post, then ticket, then clocks."""
+    the post first is also the order every desk path follows: post, then ticket, then clocks. The
+    lock is FOR NO KEY UPDATE: rows that merely refer to the post (a new assignment, an SLA event)
+    take KEY SHARE on it, which FOR UPDATE would block, closing a circle with the SLA sweep."""
     post = (
         session.get(
-            Post, post_id, with_for_update={"of": Post} if for_update else None, populate_existing=for_update
+            Post,
+            post_id,
+            with_for_update={"of": Post, "key_share": True} if for_update else None,
+            populate_existing=for_update,
         )
         if 0 < post_id <= MAX_ID
         else None
@@ -609,7 +614,9 @@ def moderate_reply(session: Session, *, actor: Member, reply_id: int, action: st
     reply = session.get(Reply, reply_id) if 0 < reply_id <= MAX_ID else None
     if reply is None:
         raise NotFound(f"No reply {reply_id}.")
-    post = session.get(Post, reply.post_id, with_for_update={"of": Post}, populate_existing=True)
+    post = session.get(
+        Post, reply.post_id, with_for_update={"of": Post, "key_share": True}, populate_existing=True
+    )
     if action in ("hide", "unhide"):
         reply.is_hidden = action == "hide"
     elif action == "delete" and reply.deleted_at is None:

@@ -72,7 +72,9 @@ def lock_ticket(session: Session, post_id: int) -> Ticket | None:
     locks the post): with one order, a request and the SLA sweep never deadlock."""
     if any(isinstance(row, Ticket) and row.post_id == post_id for row in session.dirty):
         session.flush()  # reloading the row must not drop changes not yet written
-    return session.get(Ticket, post_id, with_for_update={"of": Ticket}, populate_existing=True)
+    return session.get(
+        Ticket, post_id, with_for_update={"of": Ticket, "key_share": True}, populate_existing=True
+    )
 
 
 def hand_out_waiting(session: Session, *, limit: int = rota.HAND_OUT_BATCH) -> int:

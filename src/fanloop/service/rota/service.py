@@ -261,7 +261,7 @@ def waiting_tickets(session: Session, *, holders: list[int], limit: int = HAND_O
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Ticket)
+        query = query.with_for_update(skip_locked=True, of=Ticket, key_share=True)
     return list(session.scalars(query).unique())
 
 

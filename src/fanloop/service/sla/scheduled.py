@@ -78,7 +78,7 @@ def _locked_in_order(session: Session, now: datetime, limit: int):  # noqa: ANN2
             select(Ticket.post_id)
             .where(Ticket.post_id.in_(post_ids))
             .order_by(Ticket.post_id)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
         )
     )
     with_ticket = set(session.scalars(select(Ticket.post_id).where(Ticket.post_id.in_(post_ids))))
@@ -88,7 +88,7 @@ def _locked_in_order(session: Session, now: datetime, limit: int):  # noqa: ANN2
         select(SlaClock)
         .where(SlaClock.id.in_(usable), SlaClock.next_event_at <= now)
         .order_by(SlaClock.next_event_at)
-        .with_for_update(skip_locked=True, of=SlaClock)
+        .with_for_update(skip_locked=True, of=SlaClock, key_share=True)
     )
 
 
