@@ -231,9 +231,10 @@ class Report(Generic[RowT]):
 
 @dataclass(slots=True)
 class _Activity:
-    """The rows of one period. Each has member_id, post_id, board_id and at; answers also have
-    elapsed and target (seconds). `unanswered` are first-reply clocks past due with no reply:
-    member_id is the assignee (None when nobody has the post) and `at` the due time."""
+    """The rows of one period. Each has member_id, board_id and at, and all but `unanswered`
+    post_id; answers also have elapsed and target (seconds). `unanswered` are first-reply clocks
+    past due with no reply: member_id is the assignee (None when nobody has the post) and `at` the
+    due time."""
 
     replies: list[Row]
     answers: list[Row]
@@ -250,29 +251,31 @@ def _unanswered_past_target(lo: datetime, hi: datetime, now: datetime):  # noqa:
     by now, for a period not over yet). Paused clocks count once their banked working time is past
     the target; a clock answered after the period counts here and again, as a late answer, in the
     period of its answer. Cancelled clocks (post deleted or merged) and clocks not yet due never
-    count. One indexed range scan on (state, due_at)."""
-    return (
-        select(
-            SlaClock.assignee_id.label("member_id"),
-            SlaClock.post_id,
-            Post.board_id,
-            SlaClock.due_at.label("at"),
+    count. One range scan of the (state, due_at) index; the answered clocks of the period are
+    scanned only for a period that is over, as none can have been answered after one that is not."""
+    missed = [
+        SlaClock.state == "running",
+        and_(SlaClock.state == "paused", SlaClock.used_seconds > SlaClock.target_seconds),
+    ]
+    states = ["running", "paused"]
+    if hi <= now:
+        missed.append(
+            and_(
+                SlaClock.state == "stopped",
+                SlaClock.stopped_at >= hi,
+                SlaClock.elapsed_seconds > SlaClock.target_seconds,
+            )
         )
+        states.append("stopped")
+    return (
+        select(SlaClock.assignee_id.label("member_id"), Post.board_id, SlaClock.due_at.label("at"))
         .join(Post, Post.id == SlaClock.post_id)
         .where(
-            SlaClock.state.in_(("running", "paused", "stopped")),
+            SlaClock.state.in_(states),
             SlaClock.due_at >= lo,
             SlaClock.due_at < min(hi, now),
             SlaClock.kind == "first_reply",
-            or_(
-                SlaClock.state == "running",
-                and_(SlaClock.state == "paused", SlaClock.used_seconds > SlaClock.target_seconds),
-                and_(
-                    SlaClock.state == "stopped",
-                    SlaClock.stopped_at >= hi,
-                    SlaClock.elapsed_seconds > SlaClock.target_seconds,
-                ),
-            ),
+            or_(*missed),
         )
     )
 
