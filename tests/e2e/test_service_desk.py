@@ -164,3 +164,65 @@ def test_two_staff_on_the_same_post_and_the_inbox_on_a_phone(
     finally:
         zhang_context.close()
         wang_context.close()
+
+
+def test_on_a_phone_the_reply_box_opens_by_the_post_and_new_posts_arrive_in_their_lane(
+    browser: Browser, live_server: str, rota, settings, database
+):
+    """A long list on a phone: tapping Reply on a post far down opens the reply box over the bottom
+    of the screen, by the post, instead of jumping past the whole list; the list's refresh brings in
+    a post made meanwhile, in its lane, with the lane's count."""
+    from fanloop.community.posts import service as posts
+
+    def new_post(title: str) -> int:
+        with database.unit_of_work() as session:
+            fan = session.query(Member).filter_by(handle="li_wei").one()
+            return posts.create_post(
+                session,
+                author=fan,
+                data=posts.PostInput(board="battery", kind="bug", title=title, body="每晚掉电 20%"),
+                settings=settings,
+            ).id
+
+    with database.unit_of_work() as session:  # nobody on duty: every post waits unassigned
+        session.query(RotaMember).update({"availability": "away"})
+    ids = [new_post(f"待机掉电严重 {i}") for i in range(18)]
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        log_in(phone, live_server, "zhang_min", STAFF_PASSWORD, "/inbox")
+        lane = phone.locator('.inbox-lane[data-lane="unassigned"]')
+        expect(lane).to_have_attribute("aria-current", "page")
+        expect(lane.locator(".chip-count")).to_have_text("18")
+        expect(phone.locator(".inbox-row")).to_have_count(18)
+        assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+        # the list runs for screens below the post she taps
+        assert phone.locator("#inbox-list").bounding_box()["height"] > 3 * 740
+        row = phone.locator(f"#inbox-post-{ids[2]}")
+        row.scroll_into_view_if_needed()
+        before = phone.evaluate("window.scrollY")
+        row.locator("[data-action='reply']").tap()
+        panel = phone.locator(f"#panel-post-{ids[2]}")
+        expect(panel).to_be_visible()
+        box = phone.locator("#inbox-reply-body")
+        expect(box).to_be_in_viewport()
+        moved = abs(phone.evaluate("window.scrollY") - before)
+        assert moved <= phone.evaluate("window.innerHeight"), moved
+        sheet_top = phone.locator("#inbox-panel").bounding_box()["y"]
+        assert row.bounding_box()["y"] < sheet_top  # the tapped post shows above the sheet
+        assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        box.fill("请问是哪个版本？")
+        expect(box).to_have_value("请问是哪个版本？")
+
+        # a fan posts meanwhile: within one refresh (12 s) it is in the lane, and the lane counts it
+        fresh = new_post("刚刚发的：相机打不开")
+        expect(phone.locator(f"#inbox-post-{fresh}")).to_be_attached(timeout=16_000)
+        expect(lane.locator(".chip-count")).to_have_text("19")
+        expect(phone.locator('.inbox-lane[data-lane="unassigned"] .chip-count')).to_have_text("19")
+        expect(box).to_have_value("请问是哪个版本？")  # the refresh leaves the reply box alone
+
+        phone.locator("#inbox-panel [data-action='close-panel']").tap()
+        expect(panel).to_have_count(0)
+    finally:
+        context.close()
