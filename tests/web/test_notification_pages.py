@@ -219,7 +219,7 @@ def test_a_lead_chooses_the_daily_digest_on_the_page(web_client, world, csrf, lo
     assert "E-mail about escalations" not in fan.get("/notifications").text  # fans are not escalated to
 
 
-def test_the_grouped_page_in_chinese(web_client, world, log_in, database, seed):
+def test_the_grouped_page_in_chinese(web_client, world, csrf, log_in, database, seed):
     lead = seed.member("lead", "wang_fang")
     escalate(database, lead, [12], times=3)
     browser = web_client()
@@ -228,3 +228,9 @@ def test_the_grouped_page_in_chinese(web_client, world, log_in, database, seed):
     page = browser.get("/notifications").text
     assert "帖子 #12 上有 3 条升级" in page and "3 条未读" in page
     assert "已升级" in page and "只看未读" in page and "每日汇总：每天一封，按帖子分组" in page
+    saved = browser.post(
+        "/notifications/preferences",
+        data={"csrf_token": csrf(browser), "escalations": "daily_digest"},
+        follow_redirects=True,
+    )
+    assert "升级通知将每天汇总成一封邮件发送。" in saved.text  # the flash too, not only the page

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -14,12 +14,21 @@ from fanloop.core.errors import Conflict, Invalid
 from fanloop.deps import CurrentMember, SessionDep
 from fanloop.service.notify import groups, messages, preferences, webhooks
 from fanloop.service.notify import service as notify
-from fanloop.web.deps import CsrfChecked, PageRoute, back_path, current_path, login_url, redirect
+from fanloop.web.deps import (
+    CsrfChecked,
+    PageRoute,
+    back_path,
+    current_path,
+    login_url,
+    page_language,
+    redirect,
+)
 from fanloop.web.errors import N_, error_message, form_errors
 from fanloop.web.i18n import gettext
 from fanloop.web.templating import env, render
 
-router = APIRouter(route_class=PageRoute)
+# page_language: the flashes the handlers write come out in the viewer's language.
+router = APIRouter(route_class=PageRoute, dependencies=[Depends(page_language)])
 PAGE_SIZE = 25
 DELIVERY_LOG_SIZE = 50
 WEBHOOKS_PAGE = "/staff/webhooks"
