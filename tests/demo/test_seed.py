@@ -93,3 +93,41 @@ def test_the_demo_has_channels_a_campaign_and_referral_sign_ups(database, clock)
     assert origins["channel"] > 20 and origins["referral"] > 20
     assert (run.imported, run.rejected) == (3, 1)
     assert live >= 3  # the latest mentions wait in the inbox with their clocks
+
+
+def test_the_demo_desk_starts_as_a_team_would_recognise_it(database, clock):
+    """A few live posts due soon, each with someone who has room for it; imported history
+    answered as a team would have, what was left unanswered in the backlog, not in the live lanes."""
+    from fanloop.growth.models import Mention
+    from fanloop.service.rota import service as rota
+    from fanloop.service.rota.models import RotaMember
+    from fanloop.service.sla import service as sla
+    from fanloop.service.sla.models import SlaClock
+
+    seed_demo(database, posts_count=60, seed=2)
+    now = clock.now()
+    with database.unit_of_work() as session:
+        live = session.execute(
+            select(SlaClock.post_id, SlaClock.due_at, SlaClock.assignee_id).where(*sla.live_reply_clock(now))
+        ).all()
+        loads = rota.loads(session, now)
+        capacities = dict(session.execute(select(RotaMember.member_id, RotaMember.capacity)).all())
+        mentions = session.scalar(select(func.count()).select_from(Mention))
+        unanswered_mentions = session.scalar(
+            select(func.count())
+            .select_from(SlaClock)
+            .join(Mention, Mention.post_id == SlaClock.post_id)
+            .where(SlaClock.kind == "first_reply", SlaClock.state == "running")
+        )
+        answered_mentions = session.scalar(
+            select(func.count())
+            .select_from(SlaClock)
+            .join(Mention, Mention.post_id == SlaClock.post_id)
+            .where(SlaClock.kind == "first_reply", SlaClock.state == "stopped")
+        )
+    due_soon = [row for row in live if row.due_at > now]
+    assert len(due_soon) >= 5  # three forum posts and the latest mentions, minutes old
+    assert all(row.assignee_id is not None for row in live)  # nobody's live post waits for an owner
+    assert all(loads.get(member_id, 0) < capacity for member_id, capacity in capacities.items())
+    assert answered_mentions > 0.9 * mentions
+    assert unanswered_mentions < 0.06 * mentions

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from fanloop.community.members import service as members
 from fanloop.community.members.models import Member
 from fanloop.community.posts import service as posts
+from fanloop.community.posts.models import Post
+from fanloop.core.config import Settings
 from fanloop.core.db import Database
 from fanloop.core.permissions import Role
 from fanloop.demo import content
@@ -30,6 +32,7 @@ from fanloop.growth.channels.rows import mention_from
 from fanloop.growth.channels.service import ChannelInput
 
 DAYS = 30
+_REPLY_SETTINGS = Settings(reply_rate_limit=10**9)
 HASHTAGS = ("晒出你的第一台手机", "MyFirstPhone")
 AUTHOR_NAMES = [
     ("xiaoyu_lumen", "小雨"), ("chen_xi", "陈曦"), ("a_jie_2001", "阿杰"), ("momo_photo", "默默拍照"),
@@ -129,13 +132,18 @@ def seed_growth(database: Database, frozen, real_now: datetime, rng: random.Rand
             )
         frozen.set(day_start + timedelta(days=1))
         _ingest(database, rows, frozen.now())
+        _answer_mentions(
+            database, rng, frozen, {row["id"]: specs[int(row["id"][2:]) % len(specs)] for row in rows}
+        )
+        frozen.set(day_start + timedelta(days=1))
         if in_campaign:
             _referral_sign_ups(database, rng, code, day, frozen)
     # A few mentions written minutes ago (live: in the inbox with their clocks), imported as a file
     # with one broken row, so the channel page has a report to show.
-    frozen.set(real_now)
+    present = frozen.limit
+    frozen.set(present)
     live = [
-        _mention(rng, 10_000 + i, specs[i], real_now - timedelta(minutes=2 + 3 * i), False) for i in range(3)
+        _mention(rng, 10_000 + i, specs[i], present - timedelta(minutes=2 + 3 * i), False) for i in range(3)
     ]
     data = "\n".join(
         [json.dumps(live[0], ensure_ascii=False), '{"id": "wb-broken", "text": "no author"}']
@@ -144,6 +152,46 @@ def seed_growth(database: Database, frozen, real_now: datetime, rng: random.Rand
     importer.import_stream(
         database, channel_slug="weibo", stream=io.BytesIO(data.encode()), name="weibo-latest.jsonl"
     )
+
+
+# How the team answered a day's mentions: most within the 15 minutes, a few late, and a few left
+# unanswered, which the inbox's backlog lane and the KPIs (and the Social board's breaches) show.
+ANSWERED_IN_TIME = 0.9
+LEFT_UNANSWERED = 0.03
+
+
+def _answer_mentions(database: Database, rng: random.Random, frozen, specs_by_id: dict) -> None:  # noqa: ANN001
+    """Staff answer the mentions just imported, in the order the answers were written, the SLA
+    sweep running in between (so a late answer has its breach first, as the worker would)."""
+    from fanloop.growth.models import Mention
+    from fanloop.service.desk.models import Ticket
+    from fanloop.service.sla.scheduled import sweep
+
+    with database.unit_of_work(write=True) as session:
+        rows = session.execute(
+            select(Mention.post_id, Mention.external_id, Post.created_at, Ticket.assignee_id)
+            .join(Post, Post.id == Mention.post_id)
+            .join(Ticket, Ticket.post_id == Mention.post_id)
+            .where(Mention.external_id.in_(list(specs_by_id)), Ticket.first_replied_at.is_(None))
+        ).all()
+        staff = list(session.scalars(select(Member.id).where(Member.role.in_(("staff", "lead")))))
+        answers = []
+        for post_id, external_id, created_at, assignee_id in rows:
+            roll = rng.random()
+            if roll < LEFT_UNANSWERED:
+                continue
+            minutes = rng.uniform(1, 14) if roll < LEFT_UNANSWERED + ANSWERED_IN_TIME else rng.uniform(16, 90)
+            answers.append((created_at + timedelta(minutes=minutes), post_id, external_id, assignee_id))
+        for answered_at, post_id, external_id, assignee_id in sorted(answers):
+            frozen.set(answered_at)
+            sweep(session)
+            posts.add_reply(
+                session,
+                author=session.get(Member, assignee_id or rng.choice(staff)),
+                post_id=post_id,
+                body=content.make_reply(rng, specs_by_id[external_id], staff=True),
+                settings=_REPLY_SETTINGS,
+            )
 
 
 def weibo_id(session: Session) -> int:

@@ -106,8 +106,11 @@ def seed_demo(
     rng = random.Random(seed)
     settings = Settings(post_rate_limit=10**9, reply_rate_limit=10**9, signup_rate_limit=10**9)
     previous_clock = clock_module.get_clock()
-    real_now = previous_clock.now().replace(minute=0, second=0, microsecond=0)
-    frozen = _CappedClock(real_now - timedelta(days=60), real_now)
+    present = previous_clock.now()
+    real_now = present.replace(minute=0, second=0, microsecond=0)
+    # History is laid out from the hour; what happened in the last minutes (fresh posts, the
+    # latest mentions) and the sweep at the end are at the present, so "due soon" is true.
+    frozen = _CappedClock(real_now - timedelta(days=60), present)
     clock_module.set_clock(frozen)
     try:
         with database.unit_of_work() as session:
@@ -135,13 +138,49 @@ def seed_demo(
                 progress(index + 1, len(specs))
         _seed_releases(database, frozen, to_ship, real_now - timedelta(days=60))
         seed_growth(database, frozen, real_now, rng)
-        frozen.set(real_now)
+        _seed_fresh_posts(database, rng, member_ids, settings, frozen, present)
+        frozen.set(present)
         with database.unit_of_work(write=True) as session:
             while sweep(session):  # fire what came due while the community "ran"
                 pass
         return totals
     finally:
         clock_module.set_clock(previous_clock)
+
+
+FRESH_POSTS_MINUTES = (1, 4, 9)
+
+
+def _seed_fresh_posts(
+    database: Database,
+    rng: random.Random,
+    member_ids: dict[str, list[int]],
+    settings: Settings,
+    frozen: clock_module.FrozenClock,
+    present: datetime,
+) -> None:
+    """A few forum posts written minutes before the demo starts and not answered yet: what a team
+    opening the inbox sees due soon, assigned to people with room for them."""
+    for minutes, spec in zip(
+        FRESH_POSTS_MINUTES, content.make_posts(rng, len(FRESH_POSTS_MINUTES)), strict=True
+    ):
+        frozen.set(present - timedelta(minutes=minutes))
+        with database.unit_of_work(write=True) as session:
+            posts.create_post(
+                session,
+                author=session.get(Member, rng.choice(member_ids["fan"])),
+                data=posts.PostInput(
+                    board=spec.board,
+                    kind=spec.kind,
+                    title=spec.title,
+                    body=spec.body,
+                    tags=spec.tags,
+                    device_model=spec.device_model,
+                    os_version=spec.os_version,
+                    steps_to_reproduce=spec.steps_to_reproduce,
+                ),
+                settings=settings,
+            )
 
 
 def _seed_members(session: Session, rng: random.Random) -> dict[str, list[int]]:
