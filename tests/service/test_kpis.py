@@ -215,6 +215,27 @@ def test_late_answers_miss_and_clocks_not_yet_due_or_cancelled_are_not_counted(d
     assert (everyone.figures.first_replies_due, everyone.figures.unanswered_past_target) == (2, 1)
 
 
+def test_waiting_on_the_fan_after_the_target_passed_still_counts_as_missed(desk, database, clock):
+    from fanloop.service.desk import service as desk_service
+
+    fan, lead = desk.seed.member("fan"), desk.seed.member("lead")
+    zhang = desk.staff("zhang_min")
+    post_id = desk.post(fan)
+    clock.advance(minutes=20)
+    with database.unit_of_work(write=True) as session:
+        desk_service.set_waiting_on_fan(
+            session, actor=session.get(Member, zhang.id), post_id=post_id, waiting=True
+        )
+    clock.advance(hours=2)
+
+    figures = by_handle(report(database, lead).rows)["zhang_min"].figures
+    assert (figures.first_replies_due, figures.unanswered_past_target, figures.within_target_share) == (
+        1,
+        1,
+        0.0,
+    )
+
+
 def test_a_target_missed_in_one_period_and_answered_in_the_next(desk, database, clock):
     """The past stays as it was: a post unanswered when Tuesday ended counts as unanswered on
     Tuesday, and as a late answer on Wednesday, when it was answered."""
