@@ -117,6 +117,8 @@ def test_capacity_counts_only_live_clocks(desk, database, clock):
 
 
 def test_a_post_whose_assignee_goes_off_duty_is_handed_over(desk, database, clock):
+    from fanloop.service.desk import service as desk_service
+
     configure(database, use_skills=False)
     fan = desk.seed.member("fan")
     a = desk.staff("hand_a")
@@ -125,6 +127,13 @@ def test_a_post_whose_assignee_goes_off_duty_is_handed_over(desk, database, cloc
     b = desk.staff("hand_b")
     act(database, lambda s, m: roster.set_availability(s, actor=m, member=m, availability="away"), a)
     assert assignee(database, post_id) == b.id
+    # A post someone claimed stays theirs, even off the rota.
+    claimer = desk.staff("hand_claimer", on_rota=False)
+    with database.unit_of_work(write=True) as session:
+        desk_service.claim(session, actor=session.get(Member, claimer.id), post_id=post_id)
+    with database.unit_of_work(write=True) as session:
+        assert desk_service.hand_out_waiting(session) == 0
+    assert assignee(database, post_id) == claimer.id
 
 
 def test_skills_pick_the_best_match(desk, database):

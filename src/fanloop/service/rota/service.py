@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from fanloop.community.members.models import Member
 from fanloop.core import clock
 from fanloop.core.permissions import Role
-from fanloop.service.desk.models import Ticket
+from fanloop.service.desk.models import Assignment, Ticket
 from fanloop.service.rota.models import RotaMember, RotaSettings, RotaShift
 from fanloop.service.sla.models import SlaClock
 from fanloop.service.sla.service import live_reply_clock
@@ -27,6 +27,8 @@ OVERFLOW_RULES = ("least_loaded", "lead", "wait")
 LEAD_ROLES = (Role.LEAD.value, Role.ADMIN.value)
 MIDNIGHT = "24:00"
 HAND_OUT_BATCH = 50
+# Assignments a person chose or was given by a lead: the rota never takes these back.
+PERSONAL_ASSIGNMENTS = ("claim", "manual")
 
 
 def rota_settings(session: Session) -> RotaSettings:
@@ -246,16 +248,26 @@ def holders(session: Session) -> list[int]:
 
 
 def waiting_tickets(session: Session, *, holders: list[int], limit: int = HAND_OUT_BATCH) -> list[Ticket]:
-    """Live posts none of `holders` has: unassigned, or assigned to someone who went off shift or
-    away. Most urgent first. Rows another transaction holds are skipped (it is answering or handing
-    them out), so this never waits on a lock."""
+    """Live posts none of `holders` has: unassigned, or given by the rota to someone who went off
+    shift or away (a post someone claimed, or a lead gave them, stays theirs). Most urgent first.
+    Rows another transaction holds are skipped (it is answering or handing them out), so this never
+    waits on a lock."""
     now = clock.now()
+    chosen_by_hand = (
+        select(Assignment.id)
+        .where(
+            Assignment.post_id == Ticket.post_id,
+            Assignment.assignee_id == Ticket.assignee_id,
+            Assignment.reason.in_(PERSONAL_ASSIGNMENTS),
+        )
+        .exists()
+    )
     query = (
         select(Ticket)
         .join(SlaClock, SlaClock.post_id == Ticket.post_id)
         .where(
             *live_reply_clock(now),
-            or_(Ticket.assignee_id.is_(None), Ticket.assignee_id.not_in(holders)),
+            or_(Ticket.assignee_id.is_(None), Ticket.assignee_id.not_in(holders) & ~chosen_by_hand),
         )
         .order_by(SlaClock.due_at, SlaClock.id)
         .limit(limit)
