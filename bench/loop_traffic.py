@@ -314,7 +314,9 @@ class Day:
             await asyncio.sleep(1.0)
 
     async def run(self) -> None:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive time-out closes them: else
+        # a request sent just as the server closes fails, a race of the client's, not the product.
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=4.0)
         self.clients = [httpx.AsyncClient(base_url=base, limits=limits, timeout=60.0) for base in self.bases]
         try:
             await self.probe_lanes()
