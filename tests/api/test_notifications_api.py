@@ -8,39 +8,11 @@ import json
 
 import pytest
 
-from fanloop.service.notify import service as notify
+from notification_support import escalate, warn
 
 GROUPS = "/api/v1/me/notifications/groups"
 READ = "/api/v1/me/notifications/read"
 PREFERENCES = "/api/v1/me/notifications/preferences"
-
-
-def escalate(database, member, post_ids, times: int) -> None:
-    with database.unit_of_work(write=True) as session:
-        for round_ in range(times):
-            for post_id in post_ids:
-                notify.notify(
-                    session,
-                    member_id=member.id,
-                    kind="sla_escalation",
-                    title=f"Escalated: post #{post_id} missed its reply target",
-                    url=f"/posts/{post_id}",
-                    post_id=post_id,
-                    dedupe_key=f"sla:{post_id}-{round_}:lead:{member.id}",
-                )
-
-
-def warn(database, member, post_id: int) -> None:
-    with database.unit_of_work(write=True) as session:
-        notify.notify(
-            session,
-            member_id=member.id,
-            kind="sla_warning",
-            title="w",
-            url=f"/posts/{post_id}",
-            post_id=post_id,
-            dedupe_key=f"warn:{post_id}:{member.id}",
-        )
 
 
 @pytest.fixture

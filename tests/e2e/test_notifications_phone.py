@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from fanloop.service.notify import preferences
-from fanloop.service.notify import service as notify
+from notification_support import escalate, warn
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "wang fang password"
@@ -17,28 +17,8 @@ PASSWORD = "wang fang password"
 @pytest.fixture
 def escalated_lead(seed, database, clock):
     lead = seed.member("lead", "wang_fang", password=PASSWORD)
-    with database.unit_of_work(write=True) as session:
-        for round_ in range(6):
-            for post_id in (11, 12, 13, 14, 15):
-                clock.advance(minutes=1)
-                notify.notify(
-                    session,
-                    member_id=lead.id,
-                    kind="sla_escalation",
-                    title=f"Escalated: post #{post_id} missed its reply target",
-                    url=f"/posts/{post_id}",
-                    post_id=post_id,
-                    dedupe_key=f"sla:{post_id}-{round_}:lead:{lead.id}",
-                )
-        notify.notify(
-            session,
-            member_id=lead.id,
-            kind="sla_warning",
-            title="w",
-            url="/posts/16",
-            post_id=16,
-            dedupe_key="w",
-        )
+    escalate(database, lead, (11, 12, 13, 14, 15), times=6, clock=clock)
+    warn(database, lead, 16)
     return lead
 
 

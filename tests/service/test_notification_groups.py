@@ -19,6 +19,7 @@ from fanloop.service.notify.digest import GRACE, send_daily_digests
 from fanloop.service.notify.mail import mail_pending
 from fanloop.service.notify.models import Notification, NotificationDigest
 from fanloop.service.sla.scheduled import sweep
+from notification_support import escalate, warn
 
 POSTS = 5
 PER_POST = 6  # 30 escalations in all
@@ -33,23 +34,6 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 @pytest.fixture
 def mail_settings(settings, smtp_server):
     return settings_for(settings, smtp_server[1])
-
-
-def escalate(database, clock, lead: Member, post_ids: list[int], *, times: int = PER_POST) -> None:
-    """What the SLA breach handler tells a lead, `times` over for each post (one breach each)."""
-    for round_ in range(times):
-        for post_id in post_ids:
-            clock.advance(minutes=1)
-            with database.unit_of_work(write=True) as session:
-                notify.notify(
-                    session,
-                    member_id=lead.id,
-                    kind="sla_escalation",
-                    title=f"Escalated: post #{post_id} missed its reply target",
-                    url=f"/posts/{post_id}",
-                    post_id=post_id,
-                    dedupe_key=f"sla:{post_id}-{round_}:lead:{lead.id}",
-                )
 
 
 def page_of(database, member: Member, **options) -> groups.GroupPage:
@@ -75,7 +59,7 @@ def choose_digest(database, member: Member, delivery: str = preferences.DAILY_DI
 def test_thirty_escalations_on_five_posts_are_five_groups_with_counts(desk, database, clock):
     lead = desk.seed.member("lead", "lead_a")
     post_ids = list(range(101, 101 + POSTS))
-    escalate(database, clock, lead, post_ids)
+    escalate(database, lead, post_ids, times=PER_POST, clock=clock)
 
     page = page_of(database, lead)
     assert [(g.kind, g.post_id, g.count, g.unread) for g in page.items] == [
@@ -110,17 +94,9 @@ def test_notifications_about_no_post_are_groups_of_one(desk, database):
 def test_paging_returns_every_group_exactly_once(desk, database, clock):
     lead = desk.seed.member("lead", "lead_a")
     post_ids = list(range(201, 213))
-    escalate(database, clock, lead, post_ids, times=2)
-    with database.unit_of_work(write=True) as session:  # other kinds on some of the same posts
-        for post_id in post_ids[:4]:
-            notify.notify(
-                session,
-                member_id=lead.id,
-                kind="sla_warning",
-                title="w",
-                post_id=post_id,
-                dedupe_key=f"w:{post_id}",
-            )
+    escalate(database, lead, post_ids, times=2, clock=clock)
+    for post_id in post_ids[:4]:  # other kinds on some of the same posts
+        warn(database, lead, post_id)
 
     seen, cursor, pages = [], None, 0
     while True:
@@ -139,17 +115,9 @@ def test_paging_returns_every_group_exactly_once(desk, database, clock):
 
 def test_filters_by_kind_unread_and_post_with_counts_by_kind(desk, database, clock):
     lead = desk.seed.member("lead", "lead_a")
-    escalate(database, clock, lead, [1, 2, 3], times=2)
-    with database.unit_of_work(write=True) as session:
-        for post_id in (2, 4):
-            notify.notify(
-                session,
-                member_id=lead.id,
-                kind="sla_warning",
-                title="w",
-                post_id=post_id,
-                dedupe_key=f"w:{post_id}",
-            )
+    escalate(database, lead, [1, 2, 3], times=2, clock=clock)
+    for post_id in (2, 4):
+        warn(database, lead, post_id)
     assert [g.post_id for g in page_of(database, lead, kind="sla_warning").items] == [4, 2]
     assert {g.kind for g in page_of(database, lead, post_id=2).items} == {"sla_warning", "sla_escalation"}
     assert page_of(database, lead, kind="staff_reply").items == []
@@ -173,8 +141,8 @@ def test_filters_by_kind_unread_and_post_with_counts_by_kind(desk, database, clo
 
 def test_marking_a_group_read_marks_all_of_it_and_nothing_else(desk, database, clock):
     lead, other_lead = desk.seed.member("lead", "lead_a"), desk.seed.member("lead", "lead_b")
-    escalate(database, clock, lead, [7, 8])
-    escalate(database, clock, other_lead, [7])
+    escalate(database, lead, [7, 8], times=PER_POST, clock=clock)
+    escalate(database, other_lead, [7], times=PER_POST, clock=clock)
     with database.unit_of_work(write=True) as session:
         assert groups.mark_groups_read(session, member_id=lead.id, keys=["sla_escalation:7"]) == PER_POST
     [eight, seven] = page_of(database, lead).items
@@ -223,9 +191,9 @@ def test_the_daily_option_mails_no_escalation_and_one_digest_for_the_day(
     lead = desk.seed.member("lead", "lead_a")
     choose_digest(database, lead)
     first, second = (desk.post(desk.seed.member("fan"), title="Battery drains overnight") for _ in "12")
-    escalate(database, clock, lead, [first], times=1)
-    escalate(database, clock, lead, [second], times=3)
-    escalate(database, clock, assignee, [first], times=1)  # chose nothing: mailed as it happens
+    escalate(database, lead, [first], times=1, clock=clock)
+    escalate(database, lead, [second], times=3, clock=clock)
+    escalate(database, assignee, [first], times=1, clock=clock)  # chose nothing: mailed as it happens
 
     told = mail_pending(database, settings=mail_settings)  # (other news of the lead goes as it did)
     escalated = [m["To"] for m in mailbox.wait_for(told) if m["Subject"].startswith("Escalated")]
@@ -282,8 +250,8 @@ def test_leads_who_keep_immediately_get_each_escalation_mailed(
     lead, digest_lead = desk.seed.member("lead", "lead_a"), desk.seed.member("lead", "lead_b")
     choose_digest(database, digest_lead)
     choose_digest(database, lead, preferences.IMMEDIATELY)  # chosen back: as if never changed
-    escalate(database, clock, lead, [1, 2], times=1)
-    escalate(database, clock, digest_lead, [1, 2], times=1)
+    escalate(database, lead, [1, 2], times=1, clock=clock)
+    escalate(database, digest_lead, [1, 2], times=1, clock=clock)
     assert mail_pending(database, settings=mail_settings) == 2
     assert [m["To"] for m in mailbox.wait_for(2)] == [lead.email, lead.email]
 
@@ -294,7 +262,7 @@ def test_the_digest_is_sent_once_even_by_two_workers_and_a_lost_one(
     mailbox, _ = smtp_server
     lead = desk.seed.member("lead", "lead_a")
     choose_digest(database, lead)
-    escalate(database, clock, lead, [5], times=3)
+    escalate(database, lead, [5], times=3, clock=clock)
     clock.set(datetime(2026, 3, 11, 6, 0, tzinfo=UTC))
     # A worker claims the digest and dies before sending it: its claim holds the day.
     from fanloop.service.notify.digest import claim_digests
@@ -316,7 +284,7 @@ def test_the_digest_is_in_the_members_language(desk, database, clock, smtp_serve
     with database.unit_of_work() as session:
         session.execute(update(Member).where(Member.id == lead.id).values(language="zh_CN"))
     choose_digest(database, lead)
-    escalate(database, clock, lead, [12, 13], times=2)
+    escalate(database, lead, [12, 13], times=2, clock=clock)
     clock.set(datetime(2026, 3, 11, 0, 30, tzinfo=UTC))
     assert send_daily_digests(database, settings=mail_settings) == 1
     [message] = mailbox.wait_for(1)
@@ -334,7 +302,7 @@ def test_a_quiet_day_sends_no_digest_and_is_not_looked_at_again(
     assert send_daily_digests(database, settings=mail_settings) == 0
     with database.unit_of_work() as session:
         assert session.scalar(select(NotificationDigest.status)) == "empty"
-    escalate(database, clock, lead, [3], times=1)  # the 11th's escalation waits for the 11th's digest
+    escalate(database, lead, [3], times=1, clock=clock)  # the 11th's escalation waits for the 11th's digest
     assert send_daily_digests(database, settings=mail_settings) == 0
     clock.set(datetime(2026, 3, 12, 0, 30, tzinfo=UTC))
     assert send_daily_digests(database, settings=mail_settings) == 1

@@ -101,6 +101,15 @@ def test_each_status_change_is_told_once_and_not_to_who_made_it(desk, database):
     assert topics(database) == ["post.created", "reply.created", "post.status_changed", "post.status_changed"]
 
 
+def test_notify_says_whether_the_notification_is_new(desk, database):
+    author = desk.seed.member("fan")
+    with database.unit_of_work(write=True) as session:
+        told = [
+            notify.notify(session, member_id=author.id, kind="x", title="t", dedupe_key="once") for _ in "12"
+        ]
+    assert told == [True, False]  # on PostgreSQL too, where an INSERT's rowcount is not reported
+
+
 def test_the_same_cause_tells_each_member_once(desk, database):
     author = desk.seed.member("fan")
     with database.unit_of_work(write=True) as session:

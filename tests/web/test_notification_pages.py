@@ -6,8 +6,8 @@ import re
 
 from fanloop.community.members.models import Member
 from fanloop.community.posts import service as posts
-from fanloop.service.notify import service as notify
 from fanloop.service.notify.models import WebhookEndpoint
+from notification_support import escalate, warn
 
 
 def staff_reply(database, settings, staff: Member, post_id: int, body: str = "Could you send a log?") -> None:
@@ -107,22 +107,6 @@ def test_only_admins_see_the_webhooks_page(web_client, world, csrf, log_in):
 # --------------------------------------------------------------------------- grouped, paged, filtered
 
 
-def escalate(database, member: Member, post_ids, times: int = 1) -> None:
-    """What the SLA breach handler tells a lead: an escalation per breach."""
-    with database.unit_of_work(write=True) as session:
-        for round_ in range(times):
-            for post_id in post_ids:
-                notify.notify(
-                    session,
-                    member_id=member.id,
-                    kind="sla_escalation",
-                    title=f"Escalated: post #{post_id} missed its reply target",
-                    url=f"/posts/{post_id}",
-                    post_id=post_id,
-                    dedupe_key=f"sla:{post_id}-{round_}:lead:{member.id}",
-                )
-
-
 def bell(page: str) -> str:
     return page.split("nav-bell", 1)[1].split("</a>", 1)[0]
 
@@ -168,8 +152,7 @@ def test_marking_a_group_read_from_the_page(web_client, world, csrf, log_in, dat
 def test_the_page_is_paged_and_filtered_by_kind_and_post(web_client, world, log_in, database, seed):
     lead = seed.member("lead", "wang_fang")
     escalate(database, lead, range(1, 31))
-    with database.unit_of_work(write=True) as session:
-        notify.notify(session, member_id=lead.id, kind="sla_warning", title="w", post_id=7, dedupe_key="w:7")
+    warn(database, lead, 7)
     browser = web_client()
     log_in(browser, "wang_fang")
     first = browser.get("/notifications").text

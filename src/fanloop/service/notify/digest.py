@@ -72,6 +72,10 @@ def send_daily_digests(database: Database, *, settings: Settings | None = None) 
     settings = settings or get_settings()
     if not settings.smtp_configured:
         return 0
+    # Most passes find nothing due: a read says so without taking SQLite's write lock twice a second.
+    with database.unit_of_work() as session:
+        if not digests_due(session):
+            return 0
     with database.unit_of_work(write=True) as session:
         letters = claim_digests(session, base_url=settings.base_url)
     if not letters:
@@ -89,7 +93,7 @@ def claim_digests(session: Session, *, base_url: str, topic: str = ESCALATIONS) 
     now = clock.now()
     day = due_day(now)
     letters = []
-    for member in _members_without_digest(session, topic=topic, day=day):
+    for member in list(session.scalars(_without_digest(topic=topic, day=day))):
         # RETURNING, not rowcount: an INSERT's rowcount is not reported on every driver.
         claimed = session.scalar(
             insert_ignoring(session, NotificationDigest.__table__, conflict=["member_id", "topic", "day"])
@@ -126,22 +130,27 @@ def claim_digests(session: Session, *, base_url: str, topic: str = ESCALATIONS) 
     return letters
 
 
-def _members_without_digest(session: Session, *, topic: str, day: date) -> list[Member]:
+def digests_due(session: Session, *, topic: str = ESCALATIONS) -> bool:
+    """Whether a digest of `topic` waits to be claimed: a new one, or one whose lease ran out."""
+    day = due_day(clock.now())
+    waiting = session.scalar(_without_digest(topic=topic, day=day).with_only_columns(Member.id).limit(1))
+    return waiting is not None or bool(_expired_claims(session, topic=topic, day=day))
+
+
+def _without_digest(*, topic: str, day: date):  # noqa: ANN202
     """Members who chose the digest, can receive mail, and have no digest row for the day yet."""
     done = select(NotificationDigest.member_id).where(
         NotificationDigest.topic == topic, NotificationDigest.day == day
     )
-    return list(
-        session.scalars(
-            select(Member)
-            .where(
-                Member.id.in_(digest_members(topic)),
-                Member.id.not_in(done),
-                Member.email != "",
-                Member.is_suspended.is_(False),
-            )
-            .order_by(Member.id)
+    return (
+        select(Member)
+        .where(
+            Member.id.in_(digest_members(topic)),
+            Member.id.not_in(done),
+            Member.email != "",
+            Member.is_suspended.is_(False),
         )
+        .order_by(Member.id)
     )
 
 

@@ -27,8 +27,13 @@ def notify(
 ) -> bool:
     """Add an in-app notification once per dedupe key; returns whether it was new."""
     row = _row(member_id, dedupe_key, kind=kind, title=title, body=body, url=url, post_id=post_id)
-    result = session.execute(_insert_once(session).values(**row))
-    return result.rowcount == 1
+    # RETURNING, not rowcount: psycopg reports no rowcount for this INSERT, so on PostgreSQL every
+    # notification looked like a repeat.
+    table = Notification.__table__
+    new_id = session.scalar(
+        insert_ignoring(session, table, conflict=["dedupe_key"]).values(**row).returning(table.c.id)
+    )
+    return new_id is not None
 
 
 def notify_many(
