@@ -8,6 +8,8 @@ import json
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fanloop.core import security
 
@@ -94,3 +96,44 @@ def test_bad_cursors_and_lanes_are_refused(inbox_api, cursor):
 def test_fans_have_no_inbox_lanes(inbox_api):
     fan, _ = inbox_api
     assert fan.get("/api/v1/inbox", params={"lane": "backlog"}).status_code == 403
+
+
+def test_any_query_is_answered_without_a_server_error(inbox_api):
+    _, staff = inbox_api
+    text = st.text(max_size=30) | st.sampled_from(["", "\x00", "mine", "backlog", "live", "all", "camera"])
+    parts = st.tuples(
+        st.sampled_from(["mine", "unassigned", "overdue", "backlog", "live"]) | text,
+        st.sampled_from(["2026-03-10T13:40:00+00:00", "0001-01-01T00:00:00+01:00", ""])
+        | text
+        | st.integers(),
+        st.integers() | st.booleans() | st.none(),
+    )
+    cursors = parts.map(lambda p: base64.urlsafe_b64encode(json.dumps(list(p)).encode()).decode()) | text
+    query = st.fixed_dictionaries(
+        {},
+        optional={
+            "lane": text,
+            "view": text,
+            "board": text,
+            "kind": text,
+            "breached": text,
+            "cursor": cursors,
+            "limit": st.integers().map(str) | text,
+        },
+    )
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(query)
+    def check(params):
+        params = {k: v.encode("utf-8", "replace").decode("utf-8") for k, v in params.items()}
+        response = staff.get("/api/v1/inbox", params=params)
+        assert response.status_code < 500, response.text
+        if response.status_code >= 400:
+            assert response.headers["content-type"] == "application/problem+json"
+
+    check()
