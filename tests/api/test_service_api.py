@@ -223,7 +223,7 @@ def test_rota_through_the_api(desk_api):
     problem(
         staff.put(
             "/api/v1/rota/members/me/shifts",
-            json={"shifts": [{"weekday": 1, "start": "10:00", "end": "09:00"}]},
+            json={"shifts": [{"weekday": 1, "start": "10:00", "end": "10:00"}]},
         ),
         422,
     )
@@ -236,7 +236,24 @@ def test_rota_through_the_api(desk_api):
     settings_ = lead.put(
         "/api/v1/rota/settings", json={"strategy": "round_robin", "use_skills": False, "auto_assign": True}
     )
-    assert settings_.json() == {"strategy": "round_robin", "use_skills": False, "auto_assign": True}
+    assert settings_.json() == {
+        "strategy": "round_robin",
+        "use_skills": False,
+        "auto_assign": True,
+        "overflow": "least_loaded",
+    }
+    overflow = lead.put(
+        "/api/v1/rota/settings",
+        json={"strategy": "round_robin", "use_skills": False, "auto_assign": True, "overflow": "lead"},
+    )
+    assert overflow.json()["overflow"] == "lead"
+    problem(
+        lead.put(
+            "/api/v1/rota/settings",
+            json={"strategy": "round_robin", "use_skills": False, "auto_assign": True, "overflow": "nobody"},
+        ),
+        422,
+    )
     rota = staff.get("/api/v1/rota").json()
     assert rota["settings"]["strategy"] == "round_robin"
     assert {m["member"]["handle"] for m in rota["members"]} == {"zhang_min", "chen_jie"}

@@ -41,6 +41,9 @@ def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
     from fanloop.service.notify.mail import mail_pending
 
     jobs: list[tuple[str, Job | OwnTransactions]] = [("sla_sweep", lambda session: sweep(session))]
+    # Live posts nobody on shift holds (a shift began or ended, someone came back) go out here;
+    # capacity freed by a reply hands out at once, in the reply's own transaction.
+    jobs.append(("rota_hand_out", OwnTransactions(_every(HAND_OUT_SECONDS, _hand_out), lane="rota")))
     jobs.append(("outbox_dispatch", OwnTransactions(dispatch_pending)))
     jobs.append(("notification_mail", OwnTransactions(mail_pending)))
     # Once a day per member who chose it (a unique row per member and day), in the mail's lane.
@@ -54,6 +57,30 @@ def default_jobs() -> list[tuple[str, Job | OwnTransactions]]:
     # Publishing tells up to hundreds of thousands of members: its own lane too.
     jobs.append(("release_train", OwnTransactions(run_train, lane="releases")))
     return jobs
+
+
+HAND_OUT_SECONDS = 5.0
+
+
+def _hand_out(database: Database) -> None:
+    from fanloop.service.desk.service import hand_out_waiting
+
+    with database.unit_of_work(write=True) as session:
+        hand_out_waiting(session)
+
+
+def _every(seconds: float, job: Callable[[Database], object]) -> Callable[[Database], object]:
+    """`job`, run at most once every `seconds` (a lane loops twice a second): cheap, but not worth
+    a write transaction each pass."""
+    last = [float("-inf")]
+
+    def run(database: Database) -> object:
+        if time.monotonic() - last[0] < seconds:
+            return None
+        last[0] = time.monotonic()
+        return job(database)
+
+    return run
 
 
 def run_once(database: Database, jobs: list[tuple[str, Job | OwnTransactions]] | None = None) -> None:
