@@ -351,3 +351,24 @@ def test_settings_are_for_leads(desk, database):
             lambda s, m: roster.update_settings(s, actor=m, strategy="random", use_skills=1, auto_assign=1),
             lead,
         )
+
+
+def test_the_worker_hands_out_posts_when_a_shift_begins(desk, database, clock):
+    from fanloop.jobs.worker import default_jobs, run_once
+
+    configure(database, use_skills=False)
+    fan = desk.seed.member("fan")
+    morning = desk.staff("morning_shift")
+    act(
+        database,
+        lambda s, m: roster.set_shifts(
+            s, actor=m, member=m, shifts=[ShiftInput(weekday=2, start="09:00", end="17:00")]
+        ),
+        morning,
+    )
+    clock.set(datetime(2026, 3, 11, 8, 50, tzinfo=ZoneInfo("UTC")))  # Wednesday, before the shift
+    waiting = desk.post(fan)
+    assert assignee(database, waiting) is None
+    clock.set(datetime(2026, 3, 11, 9, 0, tzinfo=ZoneInfo("UTC")))
+    run_once(database, [job for job in default_jobs() if job[0] == "rota_hand_out"])
+    assert assignee(database, waiting) == morning.id
