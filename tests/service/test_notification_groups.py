@@ -320,3 +320,10 @@ def test_the_preference_is_stored_and_checked(desk, database):
         preferences.set_preference(session, member_id=lead.id, topic="escalations", delivery="weekly")
     with pytest.raises(Invalid), database.unit_of_work(write=True) as session:
         preferences.set_preference(session, member_id=lead.id, topic="everything", delivery="daily_digest")
+
+
+def test_the_worker_runs_the_digest_job():
+    from fanloop.jobs.worker import OwnTransactions, default_jobs
+
+    job = dict(default_jobs())["notification_digest"]
+    assert isinstance(job, OwnTransactions) and job.run is send_daily_digests
