@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import repeat
@@ -16,6 +17,8 @@ from sqlalchemy import Boolean, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("fanloop.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -115,6 +118,24 @@ class Database:
         # SQLite has one writer at a time. Writers of this process queue here, and are woken as
         # soon as the previous one commits, instead of polling the busy timeout with growing sleeps.
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._deferred: dict[object, Callable[[Session], object]] = {}
+        self._deferred_lock = threading.Lock()
+
+    def defer_write(self, key: object, write: Callable[[Session], object]) -> None:
+        """Have `write` done inside the next unit of work of this process that writes anyway, just
+        before it commits (once per `key`). For bookkeeping a read must not write itself (when an
+        API token was last used): a read that wrote would have to queue for SQLite's one writer,
+        or fail if another writer committed since it began. It is best effort: if `write` fails,
+        or that unit of work rolls back, the write is lost, and the unit's own work is not."""
+        with self._deferred_lock:
+            self._deferred[key] = write
+
+    def _take_deferred(self) -> list[Callable[[Session], object]]:
+        if not self._deferred:
+            return []
+        with self._deferred_lock:
+            writes, self._deferred = list(self._deferred.values()), {}
+        return writes
 
     @property
     def is_sqlite(self) -> bool:
@@ -189,6 +210,8 @@ class UnitOfWork:
                     session.rollback()
                 else:
                     try:
+                        if self.write:
+                            _run_deferred(session, self.database._take_deferred())
                         session.commit()
                     except BaseException:
                         session.rollback()
@@ -202,6 +225,15 @@ class UnitOfWork:
         if self._queued:
             self._queued = False
             self.database._write_lock.release()
+
+
+def _run_deferred(session: Session, writes: list[Callable[[Session], object]]) -> None:
+    for write in writes:
+        try:
+            with session.begin_nested():  # a failing write rolls back alone
+                write(session)
+        except Exception:
+            log.warning("a deferred write failed", exc_info=True)
 
 
 def insert_ignoring(session: Session, target, *, conflict: list[str]):  # noqa: ANN001, ANN201
