@@ -159,11 +159,14 @@ def test_my_notifications_unread_first_and_mark_read(told):
 
     newest = listing["items"][0]["id"]
     response = fan.post("/api/v1/me/notifications/read", json={"ids": [newest]})
-    assert response.json() == {"unread": 2}
+    assert response.json() == {"unread": 2, "unread_groups": 2}
     items = fan.get("/api/v1/me/notifications").json()["items"]
     assert items[-1]["id"] == newest and items[-1]["read_at"] is not None
 
-    assert fan.post("/api/v1/me/notifications/read", json={"all": True}).json() == {"unread": 0}
+    assert fan.post("/api/v1/me/notifications/read", json={"all": True}).json() == {
+        "unread": 0,
+        "unread_groups": 0,
+    }
     assert staff.get("/api/v1/me/notifications").json() == {"unread": 0, "items": []}
 
 
@@ -171,7 +174,10 @@ def test_notifications_are_private_and_need_a_member(told, client, api):
     fan, staff, _ = told
     ids = [n["id"] for n in fan.get("/api/v1/me/notifications").json()["items"]]
     # someone else's ids change nothing
-    assert staff.post("/api/v1/me/notifications/read", json={"ids": ids}).json() == {"unread": 0}
+    assert staff.post("/api/v1/me/notifications/read", json={"ids": ids}).json() == {
+        "unread": 0,
+        "unread_groups": 0,
+    }
     assert fan.get("/api/v1/me/notifications").json()["unread"] == 3
     assert client.get("/api/v1/me/notifications").status_code == 401
     assert client.post("/api/v1/me/notifications/read", json={"all": True}).status_code == 401
