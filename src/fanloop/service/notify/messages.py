@@ -46,6 +46,8 @@ def headline(notification: Notification) -> str:
         return gettext("Post #%(id)d missed its reply target") % {"id": post_id}
     if kind == "sla_escalation" and post_id:
         return gettext("Escalated: post #%(id)d missed its reply target") % {"id": post_id}
+    if kind == "rota_uncovered":
+        return gettext("Nobody on the rota is on shift: new posts are waiting unassigned")
     if kind == "sla_reassigned" and post_id:
         return gettext("Post #%(id)d was passed to you after a missed target") % {"id": post_id}
     return notification.title
@@ -69,6 +71,7 @@ def kind_label(kind: str) -> str:
         "sla_breach": gettext("Missed targets"),
         "sla_warning": gettext("Warnings"),
         "sla_reassigned": gettext("Passed to you"),
+        "rota_uncovered": gettext("Nobody on shift"),
         "staff_reply": gettext("Replies"),
         "status_changed": gettext("Status changes"),
         "release_shipped": gettext("Releases"),
