@@ -432,9 +432,9 @@ def test_rota_page_join_availability_skills_and_shifts(web_client, world, log_in
             (4, "10:00", "11:00", "Asia/Shanghai"),
         ]
     bad = staff.post(
-        "/staff/rota/members/zhang_min/shifts", data={"csrf_token": csrf(staff), "shifts": "wed 15:00-14:00"}
+        "/staff/rota/members/zhang_min/shifts", data={"csrf_token": csrf(staff), "shifts": "wed 15:00-15:00"}
     )
-    assert "A shift ends after it starts" in bad.text
+    assert "A shift ends at another time than it starts" in bad.text
     # someone else's entry is for leads
     other = staff.post("/staff/rota/members/chen_jie", data={"csrf_token": csrf(staff), "on_rota": "1"})
     assert "flash-error" in other.text

@@ -169,16 +169,7 @@ def _seed_fresh_posts(
             posts.create_post(
                 session,
                 author=session.get(Member, rng.choice(member_ids["fan"])),
-                data=posts.PostInput(
-                    board=spec.board,
-                    kind=spec.kind,
-                    title=spec.title,
-                    body=spec.body,
-                    tags=spec.tags,
-                    device_model=spec.device_model,
-                    os_version=spec.os_version,
-                    steps_to_reproduce=spec.steps_to_reproduce,
-                ),
+                data=_post_input(spec),
                 settings=settings,
             )
 
@@ -230,6 +221,19 @@ def _seed_catalog(session: Session) -> None:
     session.flush()
 
 
+def _post_input(spec: content.PostSpec) -> posts.PostInput:
+    return posts.PostInput(
+        board=spec.board,
+        kind=spec.kind,
+        title=spec.title,
+        body=spec.body,
+        tags=spec.tags,
+        device_model=spec.device_model,
+        os_version=spec.os_version,
+        steps_to_reproduce=spec.steps_to_reproduce,
+    )
+
+
 def _seed_post(
     session: Session,
     rng: random.Random,
@@ -240,17 +244,7 @@ def _seed_post(
     frozen: clock_module.FrozenClock,
 ) -> tuple[int, int, int]:
     author = session.get(Member, rng.choice(member_ids["fan"]))
-    data = posts.PostInput(
-        board=spec.board,
-        kind=spec.kind,
-        title=spec.title,
-        body=spec.body,
-        tags=spec.tags,
-        device_model=spec.device_model,
-        os_version=spec.os_version,
-        steps_to_reproduce=spec.steps_to_reproduce,
-    )
-    post = posts.create_post(session, author=author, data=data, settings=settings)
+    post = posts.create_post(session, author=author, data=_post_input(spec), settings=settings)
     start = frozen.now()
     replies = _seed_replies(session, rng, spec, post, member_ids, settings, frozen)
     voters = rng.sample(member_ids["fan"], k=min(len(member_ids["fan"]), int(rng.paretovariate(1.3)) - 1))
