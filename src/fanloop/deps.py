@@ -120,11 +120,22 @@ async def get_current_member(request: Request, session: SessionDep) -> Member | 
         return None
     member, stamp_token_id = await run_in_threadpool(_member_for_credentials, request, session)
     if stamp_token_id is not None:
-        # Off the request path, in a transaction of its own: the request's unit of work stays a
-        # read when the request is one, so it never has to upgrade to a write (on SQLite that
-        # fails at once if another writer committed since it began).
-        token_uses(request.app).note(stamp_token_id)
+        database: Database = request.app.state.database
+        if database.is_sqlite:
+            # The request's unit of work stays a read when the request is one, so it never has to
+            # upgrade to a write (that fails at once if another writer committed since it began):
+            # the next unit of work that writes anyway stamps the token.
+            token_uses(request.app).note(stamp_token_id)
+        else:
+            # PostgreSQL has no such upgrade: a short transaction of its own, so the stamp holds
+            # its row lock for a moment, not for the whole of some other request.
+            await run_in_threadpool(_stamp_token, database, stamp_token_id)
     return member
+
+
+def _stamp_token(database: Database, token_id: int) -> None:
+    with database.unit_of_work(write=True) as session:
+        members.record_token_use(session, token_ids=[token_id])
 
 
 def token_uses(app) -> TokenUseRecorder:  # noqa: ANN001
