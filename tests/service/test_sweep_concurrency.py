@@ -128,7 +128,7 @@ def test_sweep_and_replies_at_once_never_deadlock(desk, database, clock):
         clock.advance(minutes=20)  # every first-reply clock is past due: a breach each, with a hand-over
         barrier = threading.Barrier(4)
 
-        def sweeper():
+        def sweeper(barrier):
             try:
                 barrier.wait()
                 for _ in range(20):
@@ -137,7 +137,7 @@ def test_sweep_and_replies_at_once_never_deadlock(desk, database, clock):
             except BaseException as error:  # surfaced below
                 errors.append(error)
 
-        def replier(member, ids):
+        def replier(barrier, member, ids):
             try:
                 barrier.wait()
                 for post_id in ids:
@@ -147,9 +147,9 @@ def test_sweep_and_replies_at_once_never_deadlock(desk, database, clock):
             except BaseException as error:
                 errors.append(error)
 
-        threads = [threading.Thread(target=sweeper)]
+        threads = [threading.Thread(target=sweeper, args=(barrier,))]
         threads += [
-            threading.Thread(target=replier, args=(member, post_ids[i::3][:: 1 if i % 2 else -1]))
+            threading.Thread(target=replier, args=(barrier, member, post_ids[i::3][:: 1 if i % 2 else -1]))
             for i, member in enumerate(staff)
         ]
         for thread in threads:
