@@ -4,7 +4,7 @@ texts, and how fast it is.
     .venv/bin/python bench/sentiment.py                  # all 62,774 Chinese shopping reviews
     .venv/bin/python bench/sentiment.py --sample 10000   # random.Random(0).sample of the rows
 
-Chinese: /work/shared/data/online_shopping_10_cats.csv (label 0 negative, 1 positive; the labels are
+Chinese: ../shared/data/online_shopping_10_cats.csv (label 0 negative, 1 positive; the labels are
 only used for scoring, the scorer never saw them). English: the hand-labelled product-feedback
 sentences in tests/insights/data/ (english_sentiment.jsonl, written before the English word list
 was; english_sentiment_fresh.jsonl, written after the scorer was frozen).
@@ -28,7 +28,7 @@ from sklearn.metrics import roc_auc_score
 from fanloop.insights.sentiment import NEUTRAL, negativity, warm_up
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOPPING = Path("/work/shared/data/online_shopping_10_cats.csv")
+SHOPPING = ROOT.parent / "shared" / "data" / "online_shopping_10_cats.csv"
 ENGLISH_SETS = {
     "english": ROOT / "tests/insights/data/english_sentiment.jsonl",
     "english_fresh": ROOT / "tests/insights/data/english_sentiment_fresh.jsonl",

@@ -16,7 +16,7 @@ HANDLE = re.compile(r"^[a-z0-9_]{3,30}$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 BOARD_SLUGS = {slug for slug, *_ in content.BOARDS}
 TAG_SLUGS = {slug for slug, *_ in content.TAGS}
-ORIGINAL_TRAIN = Path("/work/shared/data/banking77_train.csv")
+ORIGINAL_TRAIN = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77_train.csv"
 
 
 @pytest.fixture(scope="module")
