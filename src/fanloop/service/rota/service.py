@@ -9,7 +9,7 @@ someone can (hand_out_waiting), and so is a live post whose assignee went off sh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -43,11 +43,9 @@ def rota_settings(session: Session) -> RotaSettings:
 
 
 def _minutes(value: str) -> int:
-    return (
-        24 * 60
-        if value == MIDNIGHT
-        else time.fromisoformat(value).hour * 60 + time.fromisoformat(value).minute
-    )
+    """Minutes since midnight of an "HH:MM" time, "24:00" included."""
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 def in_shift(shifts: list[RotaShift], at: datetime) -> bool:
@@ -112,16 +110,6 @@ def _shifts(session: Session) -> dict[int, list[RotaShift]]:
     for shift in session.scalars(select(RotaShift)):
         shifts.setdefault(shift.member_id, []).append(shift)
     return shifts
-
-
-def available(session: Session, at: datetime, exclude: set[int] = frozenset()) -> list[RotaMember]:
-    """People on the rota, on duty and in a shift at `at`."""
-    shifts = _shifts(session)
-    return [
-        e
-        for e in _on_duty(session)
-        if e.member_id not in exclude and in_shift(shifts.get(e.member_id, []), at)
-    ]
 
 
 @dataclass(slots=True)
